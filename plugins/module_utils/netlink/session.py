@@ -1,0 +1,229 @@
+# -*- coding: utf-8 -*-
+# Copyright: aifabric.emulation contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One rtnetlink socket per network namespace, with batched requests.
+
+Requests are queued and sent many per sendmsg(); the kernel answers each with
+an ack, which flush() collects and matches by sequence number. Dumps stream
+replies until NLMSG_DONE. The socket is opened inside a named namespace by
+switching this thread into it just long enough to create the socket.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno as errno_mod
+import os
+import socket
+import struct
+
+from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import nla
+
+NETLINK_ROUTE = 0
+SOL_NETLINK = 270
+NETLINK_EXT_ACK = 11
+NETLINK_CAP_ACK = 10
+NLM_F_DUMP_INTR = 0x10
+NLM_F_ACK_TLVS = 0x200
+NLM_F_CAPPED = 0x100
+NLMSGERR_ATTR_MSG = 1
+CLONE_NEWNET = 0x40000000
+NETNS_RUN_DIR = "/run/netns"
+SEND_CHUNK = 32 * 1024
+RECV_SIZE = 1024 * 1024
+
+
+class NetlinkError(Exception):
+    """The kernel refused a request."""
+
+    def __init__(self, code, text="", request=None):
+        self.errno = code
+        self.text = text
+        self.request = request
+        detail = os.strerror(code)
+        if text:
+            detail = "%s (%s)" % (text, detail)
+        Exception.__init__(self, detail)
+
+
+class NamespaceNotFound(Exception):
+    pass
+
+
+def netns_path(name):
+    return name if name.startswith("/") else os.path.join(NETNS_RUN_DIR, name)
+
+
+def _setns(fd):
+    setns = getattr(os, "setns", None)
+    if setns is not None:
+        setns(fd, CLONE_NEWNET)
+        return
+    import ctypes  # Python < 3.12
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+def open_route_socket(netns=None):
+    """A NETLINK_ROUTE socket bound inside netns (None: our own namespace)."""
+    if not netns:
+        return _new_socket()
+    path = netns_path(netns)
+    if not os.path.exists(path):
+        raise NamespaceNotFound("network namespace %r does not exist (no %s)" % (netns, path))
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    target = os.open(path, os.O_RDONLY)
+    try:
+        _setns(target)
+        try:
+            return _new_socket()
+        finally:
+            _setns(own)
+    finally:
+        os.close(target)
+        os.close(own)
+
+
+def _new_socket():
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_SIZE)
+    for opt in (NETLINK_EXT_ACK, NETLINK_CAP_ACK):
+        try:
+            sock.setsockopt(SOL_NETLINK, opt, 1)
+        except OSError:
+            pass
+    sock.bind((0, 0))
+    return sock
+
+
+class Ack:
+    __slots__ = ("seq", "errno", "text", "tag")
+
+    def __init__(self, seq, code, text, tag):
+        self.seq, self.errno, self.text, self.tag = seq, code, text, tag
+
+    @property
+    def ok(self):
+        return self.errno == 0
+
+
+class NetlinkSession:
+    """Batched rtnetlink requests and dumps in one namespace."""
+
+    def __init__(self, netns=None):
+        self.netns = netns
+        self.sock = open_route_socket(netns)
+        self.seq = 0
+        self.pending = []  # (seq, bytes, tag)
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _next_seq(self):
+        self.seq += 1
+        return self.seq
+
+    def queue(self, msg_type, flags, payload, tag=None):
+        """Queue one request; it is sent by flush()."""
+        seq = self._next_seq()
+        data = nla.message(msg_type, flags | nla.NLM_F_REQUEST | nla.NLM_F_ACK, seq, payload)
+        self.pending.append((seq, data, tag))
+        return seq
+
+    def flush(self):
+        """Send every queued request, many per send; return their acks in order."""
+        acks = []
+        pending, self.pending = self.pending, []
+        start = 0
+        while start < len(pending):
+            end, size = start, 0
+            while end < len(pending) and (end == start or size + len(pending[end][1]) <= SEND_CHUNK):
+                size += len(pending[end][1])
+                end += 1
+            chunk = pending[start:end]
+            self.sock.send(b"".join(item[1] for item in chunk))
+            acks.extend(self._collect_acks(chunk))
+            start = end
+        return acks
+
+    def _collect_acks(self, chunk):
+        want = dict((seq, tag) for seq, _data, tag in chunk)
+        got = {}
+        while len(got) < len(want):
+            buf = self.sock.recv(RECV_SIZE)
+            for msg_type, flags, seq, payload in _split(buf):
+                if msg_type != nla.NLMSG_ERROR or seq not in want:
+                    continue
+                code, text = _parse_error(flags, payload)
+                got[seq] = Ack(seq, code, text, want[seq])
+        return [got[seq] for seq, _data, _tag in chunk]
+
+    def request(self, msg_type, flags, payload):
+        """Send one request now and raise NetlinkError if the kernel refuses it."""
+        self.queue(msg_type, flags, payload)
+        ack = self.flush()[-1]
+        if not ack.ok:
+            raise NetlinkError(ack.errno, ack.text)
+
+    def dump(self, msg_type, payload):
+        """Yield (type, payload) of each reply to a dump request."""
+        for _attempt in range(5):
+            seq = self._next_seq()
+            self.sock.send(nla.message(msg_type, nla.NLM_F_REQUEST | nla.NLM_F_DUMP, seq, payload))
+            replies, interrupted = [], False
+            done = False
+            while not done:
+                buf = self.sock.recv(RECV_SIZE)
+                for rtype, flags, rseq, body in _split(buf):
+                    if rseq != seq:
+                        continue
+                    if flags & NLM_F_DUMP_INTR:
+                        interrupted = True
+                    if rtype == nla.NLMSG_DONE:
+                        done = True
+                        break
+                    if rtype == nla.NLMSG_ERROR:
+                        code, text = _parse_error(flags, body)
+                        if code:
+                            raise NetlinkError(code, text)
+                        continue
+                    replies.append((rtype, body))
+            if not interrupted:
+                return replies
+        raise NetlinkError(errno_mod.EINTR, "dump kept being interrupted by concurrent changes")
+
+
+def _split(buf):
+    offset = 0
+    while offset + nla.NLMSG_HDR.size <= len(buf):
+        size, msg_type, flags, seq, _pid = nla.NLMSG_HDR.unpack_from(buf, offset)
+        if size < nla.NLMSG_HDR.size:
+            return
+        yield msg_type, flags, seq, buf[offset + nla.NLMSG_HDR.size:offset + size]
+        offset += nla.align4(size)
+
+
+def _parse_error(flags, payload):
+    code = -struct.unpack_from("=i", payload)[0]
+    text = ""
+    if flags & NLM_F_ACK_TLVS:
+        # acks and capped errors carry only the original header
+        inner_len = nla.NLMSG_HDR.size
+        if code and not flags & NLM_F_CAPPED:
+            inner_len = struct.unpack_from("=I", payload, 4)[0]
+        attrs = nla.attrs_dict(payload, 4 + nla.align4(inner_len))
+        if NLMSGERR_ATTR_MSG in attrs:
+            text = nla.as_str(attrs[NLMSGERR_ATTR_MSG])
+    return code, text

@@ -1,0 +1,367 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: aifabric.emulation contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: netem
+short_description: Impair links with tc netem, idempotently, over netlink
+version_added: 0.1.0
+description:
+  - Sets network impairments (delay, jitter, loss, duplication, corruption, reordering, rate, slots, ECN) with the
+    Linux C(netem) qdisc, on egress or (through an IFB device the module owns) on ingress.
+  - Several named rules can share one interface; each rule can target only some traffic by destination, source
+    or DSCP, for example only the RoCE class or only one peer.
+  - Talks netlink directly; it never runs C(tc). RV(commands) shows the equivalent C(tc) lines.
+  - Only objects this collection created are changed or removed (root handle C(fab0:), its children and filters,
+    its IFB devices). A foreign root qdisc makes the module fail and is left untouched.
+  - Hardware RoCE (for example ConnectX) sends RDMA traffic past the kernel qdisc, so netem on such a port only
+    impairs kernel-stack traffic (TCP, soft-RoCE). Impair an in-path bridge or namespace to affect hardware RoCE.
+author:
+  - aifabric.emulation contributors
+requirements:
+  - Linux with the sch_netem module; ifb and u32 for ingress and matched rules.
+  - Linux 6.4 or newer for O(rules[].seed).
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+options:
+  interface:
+    description:
+      - Network interface to impair. Required unless O(state=gathered).
+    type: str
+    aliases: [dev]
+  netns:
+    description:
+      - Named network namespace (as in C(ip netns)) or a path to a namespace file. Default is the namespace of
+        the Ansible process.
+    type: str
+  direction:
+    description:
+      - V(egress) impairs packets the interface sends; V(ingress) redirects received packets through an IFB device
+        named C(ifb-<interface>) and impairs them there.
+    type: str
+    choices: [egress, ingress]
+    default: egress
+  state:
+    description:
+      - V(present) adds or updates the named rules and keeps the other rules on the interface.
+      - V(replaced) makes the given rules the only ones on the interface and direction.
+      - V(absent) removes the named rules, or everything this collection owns on the interface and direction
+        when O(rules) is omitted.
+      - V(gathered) reads the rules from the kernel into RV(gathered), for one interface or for all.
+      - V(rendered) returns the equivalent C(tc) commands in RV(rendered) without touching the kernel.
+    type: str
+    choices: [present, replaced, absent, gathered, rendered]
+    default: present
+  allow_management:
+    description:
+      - Allow impairing the interface that carries the default route or the address Ansible connected to.
+    type: bool
+    default: false
+  rules:
+    description:
+      - Impairment rules. At most one rule may omit O(rules[].match); it applies to all traffic no other rule
+        matches. The first matching rule wins, in the order given.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Identifies the rule across runs.
+        type: str
+        default: default
+      match:
+        description:
+          - Impair only matching packets. Lists are alternatives; different keys must all match.
+        type: dict
+        suboptions:
+          dst:
+            description: Destination addresses or CIDRs, IPv4 or IPv6.
+            type: list
+            elements: str
+          src:
+            description: Source addresses or CIDRs, IPv4 or IPv6.
+            type: list
+            elements: str
+          dscp:
+            description: DSCP values (0-63), for example V(26) for the usual RoCEv2 class.
+            type: list
+            elements: int
+      delay:
+        description: Added delay.
+        type: dict
+        suboptions:
+          time:
+            description: Delay, for example V(10ms), V(250us).
+            type: str
+            required: true
+          jitter:
+            description: Random variation of the delay; needs a delay above 0; at most 2.147483647s.
+            type: str
+          correlation:
+            description: Correlation of successive jitter values, for example V(25%). Needs O(rules[].delay.jitter).
+            type: str
+          distribution:
+            description:
+              - Shape of the jitter. V(custom) reads O(rules[].delay.distribution_file). Tables come from
+                iproute2's C(.dist) files.
+            type: str
+            choices: [uniform, normal, pareto, paretonormal, custom]
+            default: uniform
+          distribution_file:
+            description: A table in iproute2 C(maketable) format, for V(custom).
+            type: path
+      loss:
+        description: Packet loss.
+        type: dict
+        suboptions:
+          model:
+            description:
+              - V(random) drops independently (with optional correlation); V(gemodel) is Gilbert-Elliott;
+                V(state) is the 4-state Markov model. Parameters follow C(tc-netem).
+            type: str
+            choices: [random, gemodel, state]
+            default: random
+          percent:
+            description: Loss probability for V(random), for example V(0.1%).
+            type: str
+          correlation:
+            description: Loss correlation for V(random).
+            type: str
+          p:
+            description: Gilbert-Elliott good-to-bad transition probability.
+            type: str
+          r:
+            description: Gilbert-Elliott bad-to-good transition probability (default 100% - p).
+            type: str
+          one_minus_h:
+            description: Gilbert-Elliott loss probability in the bad state (default 100%).
+            type: str
+          one_minus_k:
+            description: Gilbert-Elliott loss probability in the good state (default 0%).
+            type: str
+          p13:
+            description: 4-state model transition probability from state 1 to 3.
+            type: str
+          p31:
+            description: 4-state model transition probability from state 3 to 1 (default 100% - p13).
+            type: str
+          p32:
+            description: 4-state model transition probability from state 3 to 2 (default 0%).
+            type: str
+          p23:
+            description: 4-state model transition probability from state 2 to 3 (default 100%).
+            type: str
+          p14:
+            description: 4-state model transition probability from state 1 to 4 (default 0%).
+            type: str
+      duplicate:
+        description: Packet duplication.
+        type: dict
+        suboptions:
+          percent:
+            description: Probability, for example V(1%).
+            type: str
+            required: true
+          correlation:
+            description: Correlation with the previous decision.
+            type: str
+      corrupt:
+        description: Single-bit corruption.
+        type: dict
+        suboptions:
+          percent:
+            description: Probability, for example V(0.1%).
+            type: str
+            required: true
+          correlation:
+            description: Correlation with the previous decision.
+            type: str
+      reorder:
+        description: Send some packets at once, ahead of the delayed ones. Needs O(rules[].delay).
+        type: dict
+        suboptions:
+          percent:
+            description: Probability, for example V(25%).
+            type: str
+            required: true
+          correlation:
+            description: Correlation with the previous decision.
+            type: str
+          gap:
+            description: Reorder every Nth packet (default 1).
+            type: int
+      rate:
+        description: Rate limit inside netem. Rates above 4.29 Gbit/s use the 64-bit attribute.
+        type: dict
+        suboptions:
+          rate:
+            description: Rate in tc units, for example V(10gbit), V(400mbit), V(1500kbps).
+            type: str
+            required: true
+          packet_overhead:
+            description: Bytes added to (or, negative, removed from) each packet for the rate calculation.
+            type: int
+            default: 0
+          cell_size:
+            description: Link-layer cell size in bytes (for example 53 for ATM).
+            type: int
+            default: 0
+          cell_overhead:
+            description: Bytes of overhead per cell.
+            type: int
+            default: 0
+      slot:
+        description:
+          - Release packets in slots, as WiFi or DOCSIS links do. Give O(rules[].slot.min_delay) (and optionally
+            O(rules[].slot.max_delay)), or a O(rules[].slot.distribution) with O(rules[].slot.delay) and
+            O(rules[].slot.jitter).
+        type: dict
+        suboptions:
+          min_delay:
+            description: Shortest time between slots.
+            type: str
+          max_delay:
+            description: Longest time between slots (default O(rules[].slot.min_delay)).
+            type: str
+          distribution:
+            description: Distribution of slot intervals.
+            type: str
+            choices: [normal, pareto, paretonormal, custom]
+          distribution_file:
+            description: A custom table file, for V(custom).
+            type: path
+          delay:
+            description: Mean slot interval, with O(rules[].slot.distribution).
+            type: str
+          jitter:
+            description: Slot interval jitter, with O(rules[].slot.distribution).
+            type: str
+          packets:
+            description: Packets per slot (0 = unlimited).
+            type: int
+            default: 0
+          bytes:
+            description: Bytes per slot, for example V(64kb) (0 = unlimited).
+            type: str
+            default: "0"
+      ecn:
+        description: Mark ECN-capable packets instead of dropping them. Needs O(rules[].loss).
+        type: bool
+        default: false
+      limit:
+        description:
+          - Queue limit in packets. When omitted it is sized from rate x (delay + jitter) with 50% headroom,
+            assuming 100 Gbit/s when no rate is set, and never below 1000.
+        type: int
+      seed:
+        description: PRNG seed, so loss, jitter and reordering repeat exactly across runs. Linux 6.4 or newer.
+        type: int
+notes:
+  - Runs on the managed host as root. Uses only netlink; no C(tc) process is started.
+  - Names and distribution tables of rules, which the kernel does not report, are kept in
+    C(/run/aifabric-emulation); without that record a rule is named C(default) or C(ruleN).
+seealso:
+  - name: tc-netem(8)
+    description: The netem qdisc.
+    link: https://man7.org/linux/man-pages/man8/tc-netem.8.html
+"""
+
+EXAMPLES = r"""
+- name: 5 ms +- 1 ms pareto delay and 0.1% loss on all egress traffic of a rail
+  aifabric.emulation.netem:
+    interface: eth1
+    rules:
+      - delay: {time: 5ms, jitter: 1ms, distribution: pareto}
+        loss: {percent: 0.1%}
+
+- name: Impair only the RoCE class (DSCP 26) towards one peer, reproducibly
+  aifabric.emulation.netem:
+    interface: eth1
+    rules:
+      - name: roce-to-peer
+        match: {dst: [10.0.1.2/32], dscp: [26]}
+        loss: {model: gemodel, p: 1%, r: 30%}
+        seed: 42
+
+- name: Bottleneck an emulated uplink in a namespace to 25 Gbit/s with 50 us of delay
+  aifabric.emulation.netem:
+    netns: leaf1
+    interface: up0
+    state: replaced
+    rules:
+      - delay: {time: 50us}
+        rate: {rate: 25gbit}
+
+- name: Delay what eth1 receives (through an IFB device)
+  aifabric.emulation.netem:
+    interface: eth1
+    direction: ingress
+    rules:
+      - delay: {time: 2ms}
+
+- name: Read back every impairment this collection owns
+  aifabric.emulation.netem:
+    state: gathered
+  register: impairments
+
+- name: Remove all impairments from eth1
+  aifabric.emulation.netem:
+    interface: eth1
+    state: absent
+"""
+
+RETURN = r"""
+before:
+  description: Rules on the interface and direction before the task, in the form of O(rules).
+  returned: when state is present, replaced or absent
+  type: list
+  elements: dict
+  sample: [{"name": "default", "delay": {"time": "10ms"}, "limit": 1000}]
+after:
+  description: Rules read back from the kernel after the task (predicted in check mode).
+  returned: when state is present, replaced or absent
+  type: list
+  elements: dict
+  sample: [{"name": "default", "delay": {"time": "20ms"}, "limit": 1000}]
+commands:
+  description: The C(tc) and C(ip) commands equivalent to the changes made (or that would be made).
+  returned: when state is present, replaced or absent
+  type: list
+  elements: str
+  sample: ["tc qdisc replace dev eth1 root handle fab0: netem limit 1000 delay 20ms"]
+gathered:
+  description: Every owned impairment found, per interface and direction.
+  returned: when state is gathered
+  type: list
+  elements: dict
+  sample: [{"interface": "eth1", "netns": null, "direction": "egress", "rules": [{"name": "default"}]}]
+rendered:
+  description: The C(tc) and C(ip) commands that would build the rules from scratch.
+  returned: when state is rendered
+  type: list
+  elements: str
+  sample: ["tc qdisc add dev eth1 root handle fab0: netem limit 1000 delay 10ms"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem.argspec import ARGUMENT_SPEC, REQUIRED_IF
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem.resource import run_module
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
+    run_module(module)
+
+
+if __name__ == "__main__":
+    main()
