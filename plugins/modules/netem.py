@@ -22,16 +22,20 @@ description:
   - Hardware RoCE (for example ConnectX) sends RDMA traffic past the kernel qdisc, so netem on such a port only
     impairs kernel-stack traffic (TCP, soft-RoCE). Impair an in-path bridge or namespace to affect hardware RoCE.
 author:
-  - aifabric.emulation contributors
+  - aifabric.emulation contributors (@aifabric)
 requirements:
   - Linux with the sch_netem module; ifb and u32 for ingress and matched rules.
-  - Linux 6.4 or newer for O(rules[].seed).
+  - Linux 6.6 or newer for O(rules[].seed).
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: posix
 options:
   interface:
@@ -263,7 +267,7 @@ options:
             assuming 100 Gbit/s when no rate is set, and never below 1000.
         type: int
       seed:
-        description: PRNG seed, so loss, jitter and reordering repeat exactly across runs. Linux 6.4 or newer.
+        description: PRNG seed, so the random decisions (loss, corruption, duplication, jitter) repeat exactly across runs. Linux 6.6 or newer.
         type: int
 notes:
   - Runs on the managed host as root. Uses only netlink; no C(tc) process is started.

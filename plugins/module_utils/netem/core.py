@@ -449,4 +449,3 @@ def render_job(job):
         before, after = plan.plan_ingress_hook(job.interface, hook, job.rules, ifb)
         ops = before + plan.build_tree(ifb, job.rules) + after
     return render.commands(ops, job.netns)
-

@@ -30,7 +30,7 @@ DEFAULT_LIMIT = 1000  # tc's default
 ASSUMED_LINE_RATE = 100 * 10**9 // 8  # bytes/s, when no rate is given
 LIMIT_HEADROOM = 1.5
 MTU = 1500
-SEED_MIN_KERNEL = (6, 4)
+SEED_MIN_KERNEL = (6, 6)  # TCA_NETEM_PRNG_SEED was merged for 6.6
 UNKNOWN = "unknown"  # a distribution table the kernel cannot show us
 DIST_MAX = 16384
 

@@ -1,0 +1,61 @@
+"""Test helpers: the collection on sys.path, throwaway namespaces, iproute2 oracles."""
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.path.join(REPO, ".cache", "collections")
+_LINK = os.path.join(COLLECTIONS, "ansible_collections", "aifabric", "emulation")
+if not os.path.lexists(_LINK):
+    os.makedirs(os.path.dirname(_LINK), exist_ok=True)
+    os.symlink(os.path.join("..", "..", "..", ".."), _LINK)
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
+
+
+def sh(cmd, check=True):
+    res = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    if check and res.returncode:
+        raise AssertionError("%s failed (%d): %s" % (cmd, res.returncode, res.stderr.strip()))
+    return res
+
+
+def tc_json(netns, *args):
+    return json.loads(sh("tc -n %s -j %s" % (netns, " ".join(args))).stdout or "[]")
+
+
+def ip_json(netns, *args):
+    return json.loads(sh("ip -n %s -j %s" % (netns, " ".join(args))).stdout or "[]")
+
+
+class Pair:
+    """Two namespaces joined by a veth pair: a (10.77.0.1, fd77::1) <-> b (.2, ::2)."""
+
+    def __init__(self):
+        tag = uuid.uuid4().hex[:6]
+        self.a, self.b = "afa" + tag, "afb" + tag
+        self.dev_a, self.dev_b = "va", "vb"
+        self.ip_a, self.ip_b = "10.77.0.1", "10.77.0.2"
+        self.ip6_a, self.ip6_b = "fd77::1", "fd77::2"
+
+    def create(self):
+        sh("ip netns add %s && ip netns add %s" % (self.a, self.b))
+        sh("ip link add va netns %s type veth peer vb netns %s" % (self.a, self.b))
+        for ns, dev, v4, v6 in ((self.a, "va", self.ip_a, self.ip6_a), (self.b, "vb", self.ip_b, self.ip6_b)):
+            sh("ip -n %s addr add %s/24 dev %s && ip -n %s addr add %s/64 dev %s nodad"
+               % (ns, v4, dev, ns, v6, dev))
+            sh("ip -n %s link set %s up && ip -n %s link set lo up" % (ns, dev, ns))
+
+    def destroy(self):
+        for ns in (self.a, self.b):
+            sh("ip netns del %s" % ns, check=False)
+        from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core
+        for ns in (self.a, self.b):
+            sh("rm -rf %s" % os.path.join(core.STATE_DIR, "netem", ns), check=False)
+
+
+def kernel_has_netem():
+    from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core
+    return core.netem_available()
