@@ -127,11 +127,15 @@ def test_custom_distribution_file(pair, tmp_path):
     assert apply(pair, rule)["changed"] is False
     # dropping the table needs delete + add: a change would keep the old one
     res = apply(pair, [{"delay": {"time": "20ms", "jitter": "5ms"}}])
-    assert [c.split()[3] for c in res["commands"]] == ["del", "add"]
+    assert [c.split()[4] for c in res["commands"]] == ["del", "add"]
 
 
 @pytest.mark.skipif(not HAS_SEED, reason="netem seed needs Linux 6.6+; this lab kernel is older")
 def test_seed_read_back_and_reproducible_loss(pair):
+    # only the pings may cross the qdisc: no ARP, no IPv6 neighbour discovery
+    sh("ip netns exec %s sysctl -qw net.ipv6.conf.%s.disable_ipv6=1" % (pair.a, pair.dev_a))
+    mac_b = json.loads(sh("ip -n %s -j link show %s" % (pair.b, pair.dev_b)).stdout)[0]["address"]
+    sh("ip -n %s neigh replace %s lladdr %s dev %s nud permanent" % (pair.a, pair.ip_b, mac_b, pair.dev_a))
     assert apply(pair, [{"loss": {"percent": "30%"}, "seed": 123456789}])["changed"]
     assert netlink_netem(pair)["seed"] == 123456789
     patterns = []

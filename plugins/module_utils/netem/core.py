@@ -444,7 +444,7 @@ def render_job(job):
     if job.direction == "egress":
         ops = plan.build_tree(job.interface, job.rules)
     else:
-        ifb = plan.ifb_name(job.interface, 0) if len("ifb-" + job.interface) <= 15 else "ifb-" + job.interface[:11]
+        ifb = plan.ifb_name(job.interface, "<ifindex>")
         hook = {"ifb": None, "redirect": False, "ingress_qdisc": None, "other_filters": False}
         before, after = plan.plan_ingress_hook(job.interface, hook, job.rules, ifb)
         ops = before + plan.build_tree(ifb, job.rules) + after

@@ -300,11 +300,15 @@ def normalize_match(d, path):
                 net = ipaddress.ip_network(str(text).strip(), strict=False)
             except ValueError:
                 raise ValidationError("%s.%s[%d]" % (path, key, j), "%r is not an IP address or CIDR" % (text,))
+            if net.prefixlen == 0:
+                raise ValidationError("%s.%s[%d]" % (path, key, j), "%s matches every address; omit %s instead"
+                                      % (net, key))
             nets.append(net)
         families[key] = set(n.version for n in nets)
         out[key] = sorted(set(str(n) for n in nets), key=_net_sort_key)
-    if families["dst"] and families["src"] and not families["dst"] & families["src"]:
-        raise ValidationError(path, "dst and src name different address families, so nothing could match")
+    if families["dst"] and families["src"] and families["dst"] != families["src"]:
+        raise ValidationError(path, "dst and src must name the same address families (IPv4, IPv6); "
+                              "split the rule per family")
     dscp = []
     for j, value in enumerate(d.get("dscp") or []):
         if not 0 <= int(value) <= 63:

@@ -47,7 +47,7 @@ def filter_prefs(band):
 
 def ifb_name(dev, ifindex):
     name = "ifb-" + dev
-    return name if len(name) <= 15 else "ifb-i%d" % ifindex
+    return name if len(name) <= 15 else "ifb-i%s" % ifindex
 
 
 def ifb_alias(dev, created_hook):

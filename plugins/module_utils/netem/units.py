@@ -52,6 +52,8 @@ def _split(value, units, what, example):
             raise UnitError("%r is negative" % (value,))
         raise UnitError("cannot read %r as a %s such as %r" % (value, what, example))
     unit = m.group(2).lower()
+    if not unit and float(m.group(1)) == 0:
+        return 0.0, None
     if not unit and "" not in units:
         raise UnitError("%r has no unit; write it with one, such as %r" % (value, example))
     if unit not in units:
