@@ -16,7 +16,7 @@ if COLLECTIONS not in sys.path:
 
 
 def sh(cmd, check=True):
-    res = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    res = subprocess.run(cmd, shell=True, capture_output=True, text=True, check=False)
     if check and res.returncode:
         raise AssertionError("%s failed (%d): %s" % (cmd, res.returncode, res.stderr.strip()))
     return res

@@ -139,7 +139,7 @@ def test_seed_read_back_and_reproducible_loss(pair):
     assert apply(pair, [{"loss": {"percent": "30%"}, "seed": 123456789}])["changed"]
     assert netlink_netem(pair)["seed"] == 123456789
     patterns = []
-    for _ in range(2):
+    for _attempt in range(2):
         apply(pair, [{"loss": {"percent": "30%"}, "seed": 123456789}], state="replaced")
         sh("tc -n %s qdisc del dev %s root" % (pair.a, pair.dev_a))
         apply(pair, [{"loss": {"percent": "30%"}, "seed": 123456789}])
@@ -291,7 +291,7 @@ def test_absent_removes_everything(pair):
         assert apply(pair, None, state="absent", direction=direction)["changed"]
     qd = tc_json(pair.a, "qdisc show dev", pair.dev_a)
     assert not [q for q in qd if q["handle"].startswith("fab") or q["kind"] in ("ingress", "netem", "prio")]
-    assert not [l for l in json.loads(sh("ip -n %s -j link show type ifb" % pair.a).stdout)]
+    assert not json.loads(sh("ip -n %s -j link show type ifb" % pair.a).stdout)
     assert not os.path.exists(core.state_path(pair.a, pair.dev_a, "egress"))
     assert core.gather_all(pair.a) == []
 
@@ -301,6 +301,6 @@ def test_playbook_round_trip(pair):
     res = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"),
                           os.path.join(REPO, "tests", "lab", "playbooks", "netem_round_trip.yml"),
                           "-e", "netns=%s peer=%s" % (pair.a, pair.ip_b)],
-                         cwd=REPO, env=env, capture_output=True, text=True)
+                         cwd=REPO, env=env, capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     assert "failed=0" in res.stdout
