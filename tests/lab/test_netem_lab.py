@@ -134,8 +134,10 @@ def test_custom_distribution_file(pair, tmp_path):
 def test_seed_read_back_and_reproducible_loss(pair):
     # only the pings may cross the qdisc: no ARP, no IPv6 neighbour discovery
     sh("ip netns exec %s sysctl -qw net.ipv6.conf.%s.disable_ipv6=1" % (pair.a, pair.dev_a))
-    mac_b = json.loads(sh("ip -n %s -j link show %s" % (pair.b, pair.dev_b)).stdout)[0]["address"]
-    sh("ip -n %s neigh replace %s lladdr %s dev %s nud permanent" % (pair.a, pair.ip_b, mac_b, pair.dev_a))
+    for ns, dev, peer_ns, peer_dev, peer_ip in ((pair.a, pair.dev_a, pair.b, pair.dev_b, pair.ip_b),
+                                                (pair.b, pair.dev_b, pair.a, pair.dev_a, pair.ip_a)):
+        mac = json.loads(sh("ip -n %s -j link show %s" % (peer_ns, peer_dev)).stdout)[0]["address"]
+        sh("ip -n %s neigh replace %s lladdr %s dev %s nud permanent" % (ns, peer_ip, mac, dev))
     assert apply(pair, [{"loss": {"percent": "30%"}, "seed": 123456789}])["changed"]
     assert netlink_netem(pair)["seed"] == 123456789
     patterns = []
