@@ -53,7 +53,7 @@ class Pair:
             sh("ip netns del %s" % ns, check=False)
         from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core
         for ns in (self.a, self.b):
-            sh("rm -rf %s" % os.path.join(core.STATE_DIR, "netem", ns), check=False)
+            sh("rm -f %s" % core.StateStore(ns).path, check=False)
 
 
 def kernel_has_netem():

@@ -294,7 +294,7 @@ def test_absent_removes_everything(pair):
     qd = tc_json(pair.a, "qdisc show dev", pair.dev_a)
     assert not [q for q in qd if q["handle"].startswith("fab") or q["kind"] in ("ingress", "netem", "prio")]
     assert not json.loads(sh("ip -n %s -j link show type ifb" % pair.a).stdout)
-    assert not os.path.exists(core.state_path(pair.a, pair.dev_a, "egress"))
+    assert core.StateStore(pair.a).get(pair.dev_a, "egress") == {}
     assert core.gather_all(pair.a) == []
 
 

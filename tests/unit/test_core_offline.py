@@ -68,10 +68,21 @@ def test_netem_error_text(param, message, text):
     assert (str(err), err.param) == (text, param)
 
 
-def test_state_path_layout(monkeypatch):
-    monkeypatch.setattr(core, "STATE_DIR", "/state")
-    assert core.state_path(None, "eth0", "egress") == "/state/netem/_init/eth0.egress.json"
-    assert core.state_path("leaf1", "up0", "ingress") == "/state/netem/leaf1/up0.ingress.json"
+def test_state_store_one_file_per_namespace(monkeypatch, tmp_path):
+    monkeypatch.setattr(core, "STATE_DIR", str(tmp_path))
+    assert core.StateStore(None).path == str(tmp_path / "netem" / "_init.json")
+    assert core.StateStore("/run/netns/leaf1").path == str(tmp_path / "netem" / "run_netns_leaf1.json")
+    store = core.StateStore("leaf1")
+    rules = model.normalize_rules([{"name": "slow", "delay": {"time": "1ms", "jitter": "1ms",
+                                                               "distribution": "normal"}, "seed": 3}], "6.12")
+    store.put("up0", "ingress", rules)
+    store.save()
+    again = core.StateStore("leaf1").get("up0", "ingress")
+    assert again["bands"]["0"]["name"] == "slow" and again["bands"]["0"]["delay_dist"] == "normal"
+    assert again["bands"]["0"]["seed_set"] is True
+    store.put("up0", "ingress", [])
+    store.save()
+    assert not (tmp_path / "netem" / "leaf1.json").exists()
 
 
 # ------------------------------------------- resource.run_module, offline --

@@ -60,57 +60,85 @@ def management_addresses():
 # ----------------------------------------------------------- state file --
 
 
-def state_path(netns, dev, direction):
-    return os.path.join(STATE_DIR, "netem", netns or "_init", "%s.%s.json" % (dev, direction))
+class StateStore:
+    """What the kernel cannot tell us (rule names, tables, user seeds), one file per namespace."""
 
-
-def read_state(netns, dev, direction):
-    try:
-        with open(state_path(netns, dev, direction)) as f:
-            return json.load(f)
-    except (IOError, OSError, ValueError):
-        return {}
-
-
-def write_state(netns, dev, direction, rules):
-    path = state_path(netns, dev, direction)
-    if not rules:
+    def __init__(self, netns):
+        key = (netns or "_init").strip("/").replace("/", "_")
+        self.path = os.path.join(STATE_DIR, "netem", key + ".json")
+        self.dirty = False
         try:
-            os.unlink(path)
-        except OSError:
-            pass
-        return
-    bands = {}
-    for band, rule in plan.layout(rules)[2]:
-        bands[str(band)] = {"name": rule["name"], "delay_dist": model.dist_id(rule["delay_dist"]),
-                            "slot_dist": model.dist_id(rule["slot_dist"]),
-                            "seed_set": rule["netem"]["seed"] is not None,
-                            "delay_file": (rule["delay_dist"] or {}).get("file") if isinstance(rule["delay_dist"], dict) else None}
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({"bands": bands}, f, sort_keys=True)
-    os.rename(tmp, path)
+            with open(self.path) as f:
+                self.data = json.load(f)
+        except (IOError, OSError, ValueError):
+            self.data = {}
+
+    def get(self, dev, direction):
+        return self.data.get("%s.%s" % (dev, direction), {})
+
+    def put(self, dev, direction, rules):
+        key = "%s.%s" % (dev, direction)
+        bands = {}
+        for band, rule in plan.layout(rules)[2]:
+            delay = rule["delay_dist"]
+            bands[str(band)] = {"name": rule["name"], "delay_dist": model.dist_id(delay),
+                                "slot_dist": model.dist_id(rule["slot_dist"]),
+                                "seed_set": rule["netem"]["seed"] is not None,
+                                "delay_file": delay.get("file") if isinstance(delay, dict) else None}
+        if bands:
+            self.data[key] = {"bands": bands}
+        else:
+            self.data.pop(key, None)
+        self.dirty = True
+
+    def save(self):
+        if not self.dirty:
+            return
+        if not self.data:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            return
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.data, f, sort_keys=True)
+        os.rename(tmp, self.path)
 
 
 # ------------------------------------------------------------- gather --
 
 
 class Namespace:
-    """Kernel view of one namespace, gathered with one link and one qdisc dump."""
+    """Kernel view of one namespace: one qdisc dump; links by ioctl, dumped only when needed."""
 
-    def __init__(self, session):
+    def __init__(self, session, netns=None):
         self.session = session
-        self.refresh()
+        self.state = StateStore(netns)
+        self._links = None
+        self._index = {}
+        self.refresh_qdiscs()
 
-    def refresh(self, links=True):
-        if links:
-            self.links = rtnl.dump_links(self.session)
-            self.by_name = dict((l["name"], l) for l in self.links)
-            self.by_index = dict((l["index"], l) for l in self.links)
+    def refresh_qdiscs(self):
         self.qdiscs = {}
         for q in tc.dump_qdiscs(self.session):
             self.qdiscs.setdefault(q["ifindex"], []).append(q)
+
+    def forget_links(self):
+        self._links, self._index = None, {}
+
+    @property
+    def links(self):
+        if self._links is None:
+            self._links = rtnl.dump_links(self.session)
+        return self._links
+
+    def index(self, name):
+        """ifindex of a device in this namespace, or None."""
+        if name not in self._index:
+            self._index[name] = self.session.ifindex(name)
+        return self._index[name]
 
     def ifb_for(self, dev):
         prefix = plan.IFB_ALIAS_PREFIX + dev + ";"
@@ -121,15 +149,15 @@ class Namespace:
 
     def hook(self, dev):
         """What exists of the ingress redirect for dev."""
-        link = self.by_name[dev]
+        index = self.index(dev)
         ifb = self.ifb_for(dev)
-        qdisc = [q for q in self.qdiscs.get(link["index"], []) if q["parent"] == 0xFFFFFFF1]
+        qdisc = [q for q in self.qdiscs.get(index, []) if q["parent"] == 0xFFFFFFF1]
         hook = {"ifb": ifb["name"] if ifb else None, "redirect": False, "other_filters": False,
                 "ingress_qdisc": None}
         if qdisc:
             created = ifb is not None and ifb["alias"].endswith("hook=created")
             hook["ingress_qdisc"] = "ours" if created else "foreign"
-            for f in tc.dump_filters(self.session, link["index"], plan.INGRESS_PARENT):
+            for f in tc.dump_filters(self.session, index, plan.INGRESS_PARENT):
                 if f["pref"] == plan.REDIRECT_PREF and f["protocol"] == plan.ETH_P_ALL:
                     if f["kind"] == "u32" and f["options"] and tc.decode_u32(f["options"])["redirect_ifindex"]:
                         hook["redirect"] = True
@@ -139,10 +167,10 @@ class Namespace:
 
     def tree(self, target, meta):
         """(rules, foreign_root) of the tree we own on device `target`."""
-        link = self.by_name.get(target)
-        if link is None:
+        index = self.index(target)
+        if index is None:
             return [], None
-        qdiscs = self.qdiscs.get(link["index"], [])
+        qdiscs = self.qdiscs.get(index, [])
         root = [q for q in qdiscs if q["parent"] == plan.TC_H_ROOT]
         if not root:
             return [], None
@@ -156,7 +184,7 @@ class Namespace:
         leaves = dict((q["parent"], q) for q in qdiscs if q["kind"] == "netem")
         bands = tc.decode_prio(root["options"])["bands"]
         matches, prefs = {}, {}
-        for f in tc.dump_filters(self.session, link["index"], plan.ROOT_HANDLE):
+        for f in tc.dump_filters(self.session, index, plan.ROOT_HANDLE):
             if f["kind"] != "u32" or not f["options"]:
                 continue
             u = tc.decode_u32(f["options"])
@@ -223,23 +251,28 @@ def desired_rules(state, have, rules):
 # ---------------------------------------------------------------- apply --
 
 
-def _encode(op, ns):
-    """[(type, flags, payload)] requests for one op."""
+def _encode(op, ns, cache):
+    """[(type, flags, payload)] requests for one op; cache holds netem options per rule."""
     if op["op"] == "link":
         if op["action"] == "add":
             return [rtnl.new_link_request(op["dev"], op["kind"]), rtnl.set_alias_request(op["dev"], op["alias"])]
-        return [rtnl.del_link_request(ns.by_name[op["dev"]]["index"])]
-    return [_encode_tc(op, ns)]
+        return [rtnl.del_link_request(ns.index(op["dev"]))]
+    return [_encode_tc(op, ns, cache)]
 
 
-def _encode_tc(op, ns):
-    ifindex = ns.by_name[op["dev"]]["index"]
+def _encode_tc(op, ns, cache):
+    ifindex = ns.index(op["dev"])
+    if ifindex is None:
+        raise KeyError(op["dev"])
     if op["op"] == "qdisc":
         options = None
         if op["action"] != "delete":
             if op["kind"] == "netem":
                 rule = op["rule"]
-                options = tc.encode_netem(rule["netem"], _table(rule["delay_dist"]), _table(rule["slot_dist"]))
+                options = cache.get(id(rule))
+                if options is None:
+                    options = cache[id(rule)] = tc.encode_netem(
+                        rule["netem"], _table(rule["delay_dist"]), _table(rule["slot_dist"]))
             elif op["kind"] == "prio":
                 options = tc.encode_prio(op["bands"])
             else:
@@ -249,7 +282,7 @@ def _encode_tc(op, ns):
     if op["action"] == "delete":
         return tc.filter_request("delete", ifindex, op["parent"], op["pref"], op["protocol"])
     if op.get("redirect"):
-        options = tc.encode_u32(op["keys"], actions=[tc.mirred_redirect(ns.by_name[op["redirect"]]["index"])])
+        options = tc.encode_u32(op["keys"], actions=[tc.mirred_redirect(ns.index(op["redirect"]))])
     else:
         options = tc.encode_u32(op["keys"], classid=op["classid"])
     return tc.filter_request("add", ifindex, op["parent"], op["pref"], op["protocol"], "u32", options)
@@ -261,7 +294,7 @@ def _table(dist):
 
 def execute(ns, ops):
     """Apply ops in order, batching runs of tc ops; return the failed (op, ack)s."""
-    failures, i = [], 0
+    failures, i, cache = [], 0, {}
     while i < len(ops):
         is_link = ops[i]["op"] == "link"
         j = i
@@ -269,7 +302,7 @@ def execute(ns, ops):
             j += 1
         for op in ops[i:j]:
             try:
-                requests = _encode(op, ns)
+                requests = _encode(op, ns, cache)
             except KeyError:
                 failures.append((op, None))
                 continue
@@ -277,7 +310,7 @@ def execute(ns, ops):
                 ns.session.queue(msg_type, flags, payload, tag=op)
         failures.extend((a.tag, a) for a in ns.session.flush() if not a.ok)
         if is_link:
-            ns.refresh(links=True)
+            ns.forget_links()
         i = j
     return failures
 
@@ -314,20 +347,20 @@ def converge(jobs, check_mode=False):
         by_ns.setdefault(job.netns, []).append(job)
     for netns, group in by_ns.items():
         with NetlinkSession(netns) as session:
-            _converge_namespace(Namespace(session), netns, group, check_mode)
+            _converge_namespace(Namespace(session, netns), netns, group, check_mode)
     return jobs
 
 
 def _converge_namespace(ns, netns, jobs, check_mode):
     mgmt = None
     for job in jobs:
-        if job.interface not in ns.by_name:
+        if ns.index(job.interface) is None:
             raise NetemError("interface", "interface %r not found in %s" % (
                 job.interface, "network namespace %r" % netns if netns else "the initial network namespace"))
         if job.state in ("present", "replaced") and not job.allow_management:
             if mgmt is None:
                 mgmt = _management_ifindexes(ns)
-            if ns.by_name[job.interface]["index"] in mgmt:
+            if ns.index(job.interface) in mgmt:
                 raise NetemError("interface", "%s carries the default route or the Ansible connection; "
                                  "set allow_management: true to impair it anyway" % job.interface)
         _plan_job(ns, netns, job)
@@ -337,20 +370,23 @@ def _converge_namespace(ns, netns, jobs, check_mode):
         job.result["commands"] = render.commands(job.ops, netns)
     if check_mode or not todo:
         for job in jobs:
-            job.result["after"] = [model.rule_to_user(r) for r in (job.want if job.ops else job.have)]
+            job.result["after"] = [model.rule_to_user(r) for r in job.want] if job.ops else job.result["before"]
         return
     if any(op.get("kind") == "netem" and op["action"] != "delete" for job in todo for op in job.ops):
         if not netem_available():
             raise NetemError(None, NETEM_MISSING % os.uname()[2])
     failures = execute(ns, [op for job in todo for op in job.ops])
-    ns.refresh(links=False)
+    ns.refresh_qdiscs()
     if failures:
         _rollback(ns, netns, todo)
         raise NetemError(None, "the kernel refused a change, so every change of this run was rolled back: "
                          + "; ".join(describe_failure(op, ack) for op, ack in failures[:3]))
     for job in jobs:
         if job.ops:
-            write_state(netns, job.interface, job.direction, job.want)
+            ns.state.put(job.interface, job.direction, job.want)
+    ns.state.save()
+    for job in jobs:
+        if job.ops:
             job.result["after"] = [model.rule_to_user(r) for r in _gather(ns, netns, job)[0]]
         else:
             job.result["after"] = job.result["before"]
@@ -365,7 +401,7 @@ def _management_ifindexes(ns):
 
 
 def _gather(ns, netns, job):
-    meta = read_state(netns, job.interface, job.direction)
+    meta = ns.state.get(job.interface, job.direction)
     if job.direction == "egress":
         rules, foreign = ns.tree(job.interface, meta)
         return rules, foreign, None
@@ -385,12 +421,11 @@ def _plan_job(ns, netns, job):
     if job.direction == "egress":
         job.ops = plan.plan_tree(job.interface, have, job.want)
         return
-    link = ns.by_name[job.interface]
-    ifb = hook["ifb"] or plan.ifb_name(job.interface, link["index"])
+    ifb = hook["ifb"] or plan.ifb_name(job.interface, ns.index(job.interface))
     before, after = plan.plan_ingress_hook(job.interface, hook, job.want, ifb)
     tree = plan.plan_tree(ifb, have, job.want) if job.want else []
     job.ops = before + tree + after
-    if job.want and not hook["ifb"] and ifb in ns.by_name:
+    if job.want and not hook["ifb"] and ns.index(ifb) is not None:
         raise NetemError("interface", "cannot create IFB %s for ingress: a device of that name exists" % ifb)
 
 
@@ -408,7 +443,7 @@ def _rollback(ns, netns, jobs):
                 elif hook["ifb"]:
                     ops = plan.plan_tree(hook["ifb"], have, job.have)
             execute(ns, ops)
-            ns.refresh(links=False)
+            ns.refresh_qdiscs()
         except Exception:  # keep rolling back the others
             continue
 
@@ -420,8 +455,8 @@ def gather_all(netns=None, interface=None):
     """Every tree this collection owns in a namespace (or on one interface)."""
     out = []
     with NetlinkSession(netns) as session:
-        ns = Namespace(session)
-        if interface is not None and interface not in ns.by_name:
+        ns = Namespace(session, netns)
+        if interface is not None and ns.index(interface) is None:
             raise NetemError("interface", "interface %r not found" % interface)
         for link in ns.links:
             if interface is not None and link["name"] != interface:

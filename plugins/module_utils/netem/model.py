@@ -411,8 +411,26 @@ def same_netem(want, have):
         dist_id(want["slot_dist"]) == dist_id(have["slot_dist"])
 
 
+_USER_CACHE = {}
+
+
 def rule_to_user(rule):
-    """A rule as the module's options would write it (before/after/gathered)."""
+    """A rule as the module's options would write it (before/after/gathered).
+
+    Memoised on the rule's content: a bulk run reports one rule many times.
+    Callers must not modify the returned dict.
+    """
+    p = rule["netem"]
+    key = (rule["name"], repr(rule["match"]), tuple(p[k] for k in NETEM_KEYS),
+           _dist_name(rule["delay_dist"]), _dist_name(rule["slot_dist"]))
+    if key not in _USER_CACHE:
+        if len(_USER_CACHE) > 4096:
+            _USER_CACHE.clear()
+        _USER_CACHE[key] = _rule_to_user(rule)
+    return _USER_CACHE[key]
+
+
+def _rule_to_user(rule):
     p = rule["netem"]
     out = {"name": rule["name"]}
     if rule["match"]:

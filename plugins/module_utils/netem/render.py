@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import plan, units
 
 U32_MAX = units.U32_MAX
@@ -21,6 +23,23 @@ def handle(value):
 
 
 def netem_args(rule):
+    """tc's netem arguments for a rule (memoised: bulk runs repeat one rule)."""
+    key = _rule_key(rule)
+    if key not in _ARGS_CACHE:
+        if len(_ARGS_CACHE) > 4096:
+            _ARGS_CACHE.clear()
+        _ARGS_CACHE[key] = _netem_args(rule)
+    return list(_ARGS_CACHE[key])
+
+
+def _rule_key(rule):
+    def dist(d):
+        return (d.get("id"), d.get("file")) if isinstance(d, dict) else d
+    p = rule["netem"]
+    return tuple(p[k] for k in sorted(p)) + (dist(rule.get("delay_dist")), dist(rule.get("slot_dist")))
+
+
+def _netem_args(rule):
     p, pct = rule["netem"], units.format_percent
     args = ["limit", str(p["limit"])]
     if p["latency"] or p["jitter"]:
@@ -119,7 +138,11 @@ def commands(ops, netns=None):
     return [" ".join(_quote(a) for a in argv) for argv in lines]
 
 
+_PLAIN = re.compile(r"[\w\-.:/%,=+@]+\Z")
+_ARGS_CACHE = {}
+
+
 def _quote(arg):
-    if arg and all(c.isalnum() or c in "-_.:/%,=+@" for c in arg):
+    if _PLAIN.match(arg):
         return arg
     return "'%s'" % arg.replace("'", "'\"'\"'")

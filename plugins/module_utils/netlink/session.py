@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno as errno_mod
+import fcntl
 import os
 import socket
 import struct
@@ -29,6 +30,7 @@ NLM_F_ACK_TLVS = 0x200
 NLM_F_CAPPED = 0x100
 NLMSGERR_ATTR_MSG = 1
 CLONE_NEWNET = 0x40000000
+SIOCGIFINDEX = 0x8933
 NETNS_RUN_DIR = "/run/netns"
 SEND_CHUNK = 32 * 1024
 RECV_SIZE = 1024 * 1024
@@ -70,8 +72,13 @@ def _setns(fd):
 
 def open_route_socket(netns=None):
     """A NETLINK_ROUTE socket bound inside netns (None: our own namespace)."""
+    return in_netns(netns, _new_socket)
+
+
+def in_netns(netns, make):
+    """Call make() with this thread inside netns; sockets keep that namespace."""
     if not netns:
-        return _new_socket()
+        return make()
     path = netns_path(netns)
     if not os.path.exists(path):
         raise NamespaceNotFound("network namespace %r does not exist (no %s)" % (netns, path))
@@ -80,7 +87,7 @@ def open_route_socket(netns=None):
     try:
         _setns(target)
         try:
-            return _new_socket()
+            return make()
         finally:
             _setns(own)
     finally:
@@ -116,14 +123,24 @@ class NetlinkSession:
 
     def __init__(self, netns=None):
         self.netns = netns
-        self.sock = open_route_socket(netns)
+        self.sock, self.ioctl_sock = in_netns(netns, lambda: (
+            _new_socket(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)))
         self.seq = 0
         self.pending = []  # (seq, bytes, tag)
 
     def close(self):
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
+        for sock in (self.sock, self.ioctl_sock):
+            if sock is not None:
+                sock.close()
+        self.sock = self.ioctl_sock = None
+
+    def ifindex(self, name):
+        """Index of a link by name, or None; one ioctl, no dump."""
+        try:
+            ifreq = fcntl.ioctl(self.ioctl_sock, SIOCGIFINDEX, struct.pack("16si", name.encode(), 0))
+        except (OSError, ValueError):
+            return None
+        return struct.unpack_from("i", ifreq, 16)[0]
 
     def __enter__(self):
         return self
