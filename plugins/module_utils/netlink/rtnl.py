@@ -14,13 +14,14 @@ import struct
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import nla
 
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK = 16, 17, 18, 19
-RTM_GETADDR = 22
+RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
 RTM_GETROUTE = 26
 IFINFOMSG = struct.Struct("=BxHiII")  # family, type, index, flags, change
 IFADDRMSG = struct.Struct("=BBBBI")  # family, prefixlen, flags, scope, index
 RTMSG = struct.Struct("=BBBBBBBBI")  # family dst_len src_len tos table proto scope type flags
 IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO, IFLA_IFALIAS = 3, 4, 5, 10, 18, 20
-IFLA_INFO_KIND = 1
+IFLA_LINK_NETNSID = 37
+IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_TABLE, RTA_MULTIPATH = 1, 4, 5, 15, 9
 RT_TABLE_MAIN = 254
@@ -34,7 +35,8 @@ def ifinfomsg(index=0, flags=0, change=0):
 def parse_link(payload):
     """The few link attributes we use; a tight loop, since dumps are large."""
     index, flags = struct.unpack_from("=iI", payload, 4)
-    link = {"index": index, "name": "", "up": bool(flags & IFF_UP), "kind": None, "alias": "", "mtu": None}
+    link = {"index": index, "name": "", "up": bool(flags & IFF_UP), "kind": None, "alias": "", "mtu": None,
+            "link": None, "data": None, "netnsid": None}
     offset, end, header = IFINFOMSG.size, len(payload), nla.NLA_HDR.unpack_from
     while offset + 4 <= end:
         size, kind = header(payload, offset)
@@ -47,10 +49,15 @@ def parse_link(payload):
             info = nla.attrs_dict(payload[offset + 4:offset + size])
             if IFLA_INFO_KIND in info:
                 link["kind"] = nla.as_str(info[IFLA_INFO_KIND])
+            link["data"] = info.get(IFLA_INFO_DATA)
         elif kind == IFLA_IFALIAS:
             link["alias"] = nla.as_str(payload[offset + 4:offset + size])
         elif kind == IFLA_MTU:
             link["mtu"] = nla.as_u32(payload[offset + 4:offset + size])
+        elif kind == IFLA_LINK:
+            link["link"] = nla.as_u32(payload[offset + 4:offset + size])
+        elif kind == IFLA_LINK_NETNSID:
+            link["netnsid"] = struct.unpack_from("=i", payload, offset + 4)[0]
         offset += (size + 3) & ~3
     return link
 
@@ -76,16 +83,43 @@ def del_link_request(index):
     return RTM_DELLINK, 0, ifinfomsg(index)
 
 
-def dump_addresses(session):
-    """[(ifindex, address string)] for every IPv4/IPv6 address."""
+def dump_addresses(session, with_prefix=False):
+    """[(ifindex, address)] for every IPv4/IPv6 address ('addr/len' with with_prefix)."""
     out = []
     for _t, body in session.dump(RTM_GETADDR, IFADDRMSG.pack(0, 0, 0, 0, 0)):
-        family, _plen, _flags, _scope, index = IFADDRMSG.unpack_from(body)
+        family, plen, _flags, _scope, index = IFADDRMSG.unpack_from(body)
         attrs = nla.attrs_dict(body, IFADDRMSG.size)
         raw = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS)
         if raw and family in (socket.AF_INET, socket.AF_INET6):
-            out.append((index, socket.inet_ntop(family, raw)))
+            text = socket.inet_ntop(family, raw)
+            out.append((index, "%s/%d" % (text, plen) if with_prefix else text))
     return out
+
+
+def addr_request(action, ifindex, cidr):
+    """RTM_NEWADDR / RTM_DELADDR for 'address/prefixlen'."""
+    text, plen = cidr.rsplit("/", 1)
+    family = socket.AF_INET6 if ":" in text else socket.AF_INET
+    raw = socket.inet_pton(family, text)
+    body = IFADDRMSG.pack(family, int(plen), 0x80 if family == socket.AF_INET6 else 0, 0, ifindex)  # IFA_F_NODAD
+    body += nla.attr(IFA_LOCAL, raw) + nla.attr(IFA_ADDRESS, raw)
+    if action == "delete":
+        return RTM_DELADDR, 0, body
+    return RTM_NEWADDR, nla.NLM_F_CREATE | nla.NLM_F_EXCL, body
+
+
+def set_link_request(index, up=None, mtu=None, data_kind=None, data=None):
+    """RTM_NEWLINK on an existing link: admin state, MTU, kind-specific data."""
+    flags = change = 0
+    if up is not None:
+        flags, change = (IFF_UP if up else 0), IFF_UP
+    body = ifinfomsg(index, flags, change)
+    if mtu is not None:
+        body += nla.attr_u32(IFLA_MTU, mtu)
+    if data is not None:
+        body += nla.nested(IFLA_LINKINFO, nla.attr_str(IFLA_INFO_KIND, data_kind),
+                           nla.nested(IFLA_INFO_DATA, data))
+    return RTM_NEWLINK, 0, body
 
 
 def default_route_ifindexes(session):

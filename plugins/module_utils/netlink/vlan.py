@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: aifabric.emulation contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""802.1Q / 802.1ad link codec (linux/if_link.h IFLA_VLAN_*)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import struct
+
+from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import nla, rtnl
+
+IFLA_VLAN_ID, IFLA_VLAN_FLAGS, IFLA_VLAN_EGRESS_QOS, IFLA_VLAN_INGRESS_QOS, IFLA_VLAN_PROTOCOL = 1, 2, 3, 4, 5
+IFLA_VLAN_QOS_MAPPING = 1
+QOS_MAPPING = struct.Struct("=II")  # from, to
+VLAN_FLAGS = struct.Struct("=II")  # flags, mask
+FLAG_BITS = {"reorder_hdr": 0x1, "gvrp": 0x2, "loose_binding": 0x4, "mvrp": 0x8}
+ALL_FLAGS = 0xF
+PROTOCOLS = {"802.1Q": 0x8100, "802.1ad": 0x88A8}
+PROTOCOL_NAMES = dict((v, k) for k, v in PROTOCOLS.items())
+
+
+def encode_flags(flags):
+    value = 0
+    for name, bit in FLAG_BITS.items():
+        if flags.get(name):
+            value |= bit
+    return nla.attr(IFLA_VLAN_FLAGS, VLAN_FLAGS.pack(value, ALL_FLAGS))
+
+
+def encode_qos(kind, mapping):
+    """Nested map; a 'to' of 0 clears an entry."""
+    entries = [nla.attr(IFLA_VLAN_QOS_MAPPING, QOS_MAPPING.pack(k, v)) for k, v in sorted(mapping.items())]
+    return nla.nested(kind, *entries)
+
+
+def encode_data(vid=None, protocol=None, flags=None, egress=None, ingress=None):
+    parts = []
+    if vid is not None:
+        parts.append(nla.attr(IFLA_VLAN_ID, struct.pack("=H", vid)))
+    if protocol is not None:
+        parts.append(nla.attr(IFLA_VLAN_PROTOCOL, struct.pack("!H", PROTOCOLS[protocol])))
+    if flags is not None:
+        parts.append(encode_flags(flags))
+    if egress:
+        parts.append(encode_qos(IFLA_VLAN_EGRESS_QOS, egress))
+    if ingress:
+        parts.append(encode_qos(IFLA_VLAN_INGRESS_QOS, ingress))
+    return b"".join(parts)
+
+
+def decode_data(data):
+    """{id, protocol, flags{...}, egress_qos_map, ingress_qos_map} (zero entries dropped)."""
+    attrs = nla.attrs_dict(data or b"")
+    out = {"id": None, "protocol": "802.1Q", "flags": dict((k, False) for k in FLAG_BITS),
+           "egress_qos_map": {}, "ingress_qos_map": {}}
+    if IFLA_VLAN_ID in attrs:
+        out["id"] = struct.unpack_from("=H", attrs[IFLA_VLAN_ID])[0]
+    if IFLA_VLAN_PROTOCOL in attrs:
+        out["protocol"] = PROTOCOL_NAMES.get(struct.unpack_from("!H", attrs[IFLA_VLAN_PROTOCOL])[0], "unknown")
+    if IFLA_VLAN_FLAGS in attrs:
+        value = VLAN_FLAGS.unpack_from(attrs[IFLA_VLAN_FLAGS])[0]
+        out["flags"] = dict((k, bool(value & bit)) for k, bit in FLAG_BITS.items())
+    for kind, key in ((IFLA_VLAN_EGRESS_QOS, "egress_qos_map"), (IFLA_VLAN_INGRESS_QOS, "ingress_qos_map")):
+        for _t, entry in nla.iter_attrs(attrs.get(kind, b"")):
+            src, dst = QOS_MAPPING.unpack_from(entry)
+            if dst:
+                out[key][src] = dst
+    return out
+
+
+def new_vlan_request(name, parent_index, vid, protocol="802.1Q", flags=None, egress=None, ingress=None,
+                     mtu=None, up=True):
+    body = rtnl.ifinfomsg(0, rtnl.IFF_UP if up else 0, rtnl.IFF_UP)
+    body += nla.attr_str(rtnl.IFLA_IFNAME, name) + nla.attr_u32(rtnl.IFLA_LINK, parent_index)
+    if mtu is not None:
+        body += nla.attr_u32(rtnl.IFLA_MTU, mtu)
+    body += nla.nested(rtnl.IFLA_LINKINFO, nla.attr_str(rtnl.IFLA_INFO_KIND, "vlan"),
+                       nla.nested(rtnl.IFLA_INFO_DATA, encode_data(vid, protocol, flags, egress, ingress)))
+    return rtnl.RTM_NEWLINK, nla.NLM_F_CREATE | nla.NLM_F_EXCL, body

@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright: aifabric.emulation contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""VLAN entries: validate input into canonical entries; kernel facts into the same shape.
+
+A canonical entry: name, parent, id, protocol, mtu, up, addresses (sorted
+'ip/len' strings), egress / ingress (dict int -> int, zero entries dropped)
+and flags {reorder_hdr, gvrp, mvrp, loose_binding}. None means "not given":
+merged leaves such a field alone, replaced and overridden use the default.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+FLAG_NAMES = ("reorder_hdr", "gvrp", "mvrp", "loose_binding")
+FLAG_DEFAULTS = {"reorder_hdr": True, "gvrp": False, "mvrp": False, "loose_binding": False}
+IFNAMSIZ = 15
+FIELDS = ("mtu", "up", "addresses", "egress", "ingress")
+
+
+class ValidationError(ValueError):
+    def __init__(self, path, message):
+        self.path = path
+        ValueError.__init__(self, "%s: %s" % (path, message))
+
+
+def _where(i, entry):
+    return "config[%d] (%s)" % (i, entry.get("name") or "%s.%s" % (entry.get("parent"), entry.get("id")))
+
+
+def normalize_config(config):
+    """Validate the module's config list (no kernel access); return canonical entries."""
+    out, names, keys, owners = [], {}, {}, {}
+    for i, raw in enumerate(config or []):
+        where = _where(i, raw)
+        e = normalize_entry(raw, where)
+        if e["name"] in names:
+            raise ValidationError(where + ".name", "%s is declared twice (also config[%d])" % (e["name"], names[e["name"]]))
+        names[e["name"]] = i
+        key = (e["parent"], e["protocol"], e["id"])
+        if key in keys:
+            raise ValidationError(where + ".id", "%s id %d on %s is declared twice (also config[%d])"
+                                  % (e["protocol"], e["id"], e["parent"], keys[key]))
+        keys[key] = i
+        for addr in e["addresses"] or []:
+            ip = addr.split("/")[0]
+            if ip in owners:
+                raise ValidationError(where + ".addresses", "%s conflicts with config[%d]" % (ip, owners[ip]))
+            owners[ip] = i
+        out.append(e)
+    for i, e in enumerate(out):
+        seen, parent = {e["name"]}, e["parent"]
+        while parent in names:
+            if parent in seen:
+                raise ValidationError(_where(i, e) + ".parent", "parents form a loop")
+            seen.add(parent)
+            parent = out[names[parent]]["parent"]
+    return out
+
+
+def normalize_entry(raw, where):
+    vid = raw["id"]
+    if not 1 <= vid <= 4094:
+        raise ValidationError(where + ".id", "VLAN id %d is outside 1-4094" % vid)
+    name = raw.get("name") or "%s.%d" % (raw["parent"], vid)
+    if len(name.encode()) > IFNAMSIZ:
+        raise ValidationError(where + ".name", "%r is %d bytes; Linux allows 15 (set name explicitly)"
+                              % (name, len(name.encode())))
+    if not re.match(r"^[^\s/:]+$", name) or name in (".", ".."):
+        raise ValidationError(where + ".name", "%r is not a valid interface name" % name)
+    mtu = raw.get("mtu")
+    if mtu is not None and not 68 <= mtu <= 65535:
+        raise ValidationError(where + ".mtu", "%d is outside 68-65535" % mtu)
+    addresses = None
+    if raw.get("addresses") is not None:
+        addresses = []
+        for j, text in enumerate(raw["addresses"]):
+            addresses.append(normalize_address(text, "%s.addresses[%d]" % (where, j)))
+        addresses = sorted(set(addresses), key=address_sort_key)
+    admin = raw.get("admin_state")
+    return {
+        "name": name, "parent": raw["parent"], "id": vid, "protocol": raw.get("protocol") or "802.1Q",
+        "mtu": mtu, "up": None if admin is None else admin == "up", "addresses": addresses,
+        "egress": _qos(raw.get("egress_qos_map"), where + ".egress_qos_map", "skb priority", "PCP"),
+        "ingress": _qos(raw.get("ingress_qos_map"), where + ".ingress_qos_map", "PCP", "skb priority"),
+        "flags": dict((k, raw.get(k)) for k in FLAG_NAMES),
+    }
+
+
+def normalize_address(text, path):
+    try:
+        iface = ipaddress.ip_interface(str(text).strip())
+    except ValueError:
+        raise ValidationError(path, "%r is not an IPv4/IPv6 address with prefix, such as 10.0.1.1/24" % (text,))
+    if iface.ip.is_multicast or iface.ip.is_unspecified:
+        raise ValidationError(path, "%s cannot be an interface address" % iface.ip)
+    return "%s/%d" % (iface.ip, iface.network.prefixlen)
+
+
+def address_sort_key(text):
+    iface = ipaddress.ip_interface(text)
+    return (iface.version, int(iface.ip), iface.network.prefixlen)
+
+
+def _qos(mapping, path, src_name, dst_name):
+    if mapping is None:
+        return None
+    out = {}
+    for key, value in mapping.items():
+        try:
+            src, dst = int(key), int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(path, "%r: %r is not a number" % (key, value))
+        if not 0 <= src <= 7 or not 0 <= dst <= 7:
+            raise ValidationError(path, "%s %s -> %s %s is outside 0-7" % (src_name, key, dst_name, value))
+        if dst:
+            out[src] = dst
+    return out
+
+
+def with_defaults(entry, parent_mtu):
+    """The entry as replaced/overridden want it: every unset field at its default."""
+    e = dict(entry, flags=dict(entry["flags"]))
+    e["mtu"] = parent_mtu if e["mtu"] is None else e["mtu"]
+    e["up"] = True if e["up"] is None else e["up"]
+    e["addresses"] = [] if e["addresses"] is None else e["addresses"]
+    e["egress"] = {} if e["egress"] is None else e["egress"]
+    e["ingress"] = {} if e["ingress"] is None else e["ingress"]
+    for k in FLAG_NAMES:
+        if e["flags"][k] is None:
+            e["flags"][k] = FLAG_DEFAULTS[k]
+    return e
+
+
+def merged_into(entry, have):
+    """What merged makes of `have` with the given fields of `entry`."""
+    e = dict(have, flags=dict(have["flags"]))
+    for key in ("mtu", "up"):
+        if entry[key] is not None:
+            e[key] = entry[key]
+    if entry["addresses"] is not None:
+        e["addresses"] = sorted(set(have["addresses"]) | set(entry["addresses"]), key=address_sort_key)
+    for key in ("egress", "ingress"):
+        if entry[key] is not None:
+            merged = dict(have[key])
+            merged.update(entry[key])
+            e[key] = merged
+    for k in FLAG_NAMES:
+        if entry["flags"][k] is not None:
+            e["flags"][k] = entry["flags"][k]
+    return e
+
+
+def to_user(e):
+    """An entry as the module's config would write it."""
+    out = {"name": e["name"], "parent": e["parent"], "id": e["id"], "protocol": e["protocol"]}
+    if e.get("mtu") is not None:
+        out["mtu"] = e["mtu"]
+    if e.get("up") is not None:
+        out["admin_state"] = "up" if e["up"] else "down"
+    if e.get("addresses") is not None:
+        out["addresses"] = list(e["addresses"])
+    for key, name in (("egress", "egress_qos_map"), ("ingress", "ingress_qos_map")):
+        if e.get(key) is not None:
+            out[name] = dict((str(k), v) for k, v in sorted(e[key].items()))  # JSON keys are strings
+    for k in FLAG_NAMES:
+        if e["flags"].get(k) is not None:
+            out[k] = e["flags"][k]
+    return out
