@@ -103,7 +103,7 @@ class StateStore:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
-            json.dump(self.data, f, sort_keys=True)
+            f.write(json.dumps(self.data, sort_keys=True, separators=(",", ":")))
         os.rename(tmp, self.path)
 
 

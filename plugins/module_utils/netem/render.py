@@ -23,20 +23,19 @@ def handle(value):
 
 
 def netem_args(rule):
-    """tc's netem arguments for a rule (memoised: bulk runs repeat one rule)."""
-    key = _rule_key(rule)
-    if key not in _ARGS_CACHE:
+    return _cached(rule)[0]
+
+
+def _cached(rule):
+    """(args, quoted text) of a rule's netem options, memoised per rule object:
+    a bulk run renders one rule object for many interfaces."""
+    hit = _ARGS_CACHE.get(id(rule))
+    if hit is None or hit[0] is not rule:
         if len(_ARGS_CACHE) > 4096:
             _ARGS_CACHE.clear()
-        _ARGS_CACHE[key] = _netem_args(rule)
-    return list(_ARGS_CACHE[key])
-
-
-def _rule_key(rule):
-    def dist(d):
-        return (d.get("id"), d.get("file")) if isinstance(d, dict) else d
-    p = rule["netem"]
-    return tuple(p[k] for k in sorted(p)) + (dist(rule.get("delay_dist")), dist(rule.get("slot_dist")))
+        args = _netem_args(rule)
+        hit = _ARGS_CACHE[id(rule)] = (rule, args, " ".join(_quote(a) for a in args))
+    return hit[1], hit[2]
 
 
 def _netem_args(rule):
@@ -132,10 +131,15 @@ def command(op, netns=None):
 def commands(ops, netns=None):
     lines = []
     for op in ops:
-        lines.append(command(op, netns))
+        if op["op"] == "qdisc" and op["kind"] == "netem" and op["action"] != "delete":
+            head = command(dict(op, kind="none"), netns)
+            lines.append(" ".join(_quote(a) for a in head) + " netem " + _cached(op["rule"])[1])
+            continue
+        lines.append(" ".join(_quote(a) for a in command(op, netns)))
         if op["op"] == "link" and op["action"] == "add":
-            lines.append(["ip"] + (["-n", netns] if netns else []) + ["link", "set", op["dev"], "alias", op["alias"], "up"])
-    return [" ".join(_quote(a) for a in argv) for argv in lines]
+            argv = ["ip"] + (["-n", netns] if netns else []) + ["link", "set", op["dev"], "alias", op["alias"], "up"]
+            lines.append(" ".join(_quote(a) for a in argv))
+    return lines
 
 
 _PLAIN = re.compile(r"[\w\-.:/%,=+@]+\Z")
