@@ -87,6 +87,10 @@ def test_qinq_end_to_end(pair):
 
 def test_replaced_overridden_deleted_and_check_mode(pair):
     sh("ip -n %s link add vc type veth peer vd" % pair.a)
+    with pytest.raises(core.VlanError) as err:
+        converge([{"parent": "vc", "id": 11}], netns=pair.a)
+    assert "config[0] (vc.11).admin_state" in str(err.value) and "vc is down" in str(err.value)
+    sh("ip -n %s link set vc up" % pair.a)
     converge([{"parent": "va", "id": 11}, {"parent": "va", "id": 12, "addresses": ["10.12.0.1/24"]},
               {"parent": "va", "id": 13}, {"parent": "vc", "id": 11}], netns=pair.a)
     before = vlans(pair.a)

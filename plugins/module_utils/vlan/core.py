@@ -86,6 +86,19 @@ def _check_parents(want, facts, declared, netns):
             raise VlanError(where + ".parent", "%s sits on a device in another namespace" % e["parent"])
 
 
+def _check_parent_up(after, facts, want):
+    """The kernel refuses to bring a VLAN up on a down parent (ENETDOWN) unless loosely bound."""
+    for i, e in enumerate(want):
+        t, parent = after.get(e["name"]), facts.by_name.get(e["parent"])
+        if t is None or not t["up"] or t["flags"]["loose_binding"] or parent is None or parent["up"]:
+            continue
+        if e["parent"] in after and after[e["parent"]]["up"]:
+            continue
+        raise VlanError("config[%d] (%s).admin_state" % (i, e["name"]),
+                        "its parent %s is down: bring the parent up, set admin_state: down, "
+                        "or set loose_binding: true" % e["parent"])
+
+
 def _check_mtus(after, parent_mtu, want):
     for i, e in enumerate(want):
         t = after.get(e["name"])
@@ -162,6 +175,7 @@ def converge(want, state="merged", netns=None, check_mode=False, allow_managemen
         have = dict(facts.vlans)
         ops, after = plan.plan(want, have, state, parent_mtu)
         _check_mtus(after, parent_mtu, want)
+        _check_parent_up(after, facts, want)
         if not allow_management:
             risky = set(op["name"] for op in ops if op["op"] == "delete" or op.get("up") is False)
             risky |= set(n for n in have if n not in after)
@@ -181,7 +195,7 @@ def converge(want, state="merged", netns=None, check_mode=False, allow_managemen
             _rollback(facts, have, scope, parent_mtu)
             op, text = failures[0]
             raise VlanError(None, "the kernel refused `%s` (%s); this run's changes were rolled back"
-                            % (render.command(op, netns), text))
+                            % (" ".join(render.command(op, netns)), text))
         facts.refresh()
         result["after"] = [model.to_user(facts.vlans[n]) for n in sorted(facts.vlans) if n in scope]
         return result
