@@ -95,8 +95,8 @@ def in_netns(netns, make):
         os.close(own)
 
 
-def _new_socket():
-    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+def _new_socket(protocol=NETLINK_ROUTE):
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, protocol)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_SIZE)
     for opt in (NETLINK_EXT_ACK, NETLINK_CAP_ACK):
         try:
@@ -121,10 +121,10 @@ class Ack:
 class NetlinkSession:
     """Batched rtnetlink requests and dumps in one namespace."""
 
-    def __init__(self, netns=None):
+    def __init__(self, netns=None, protocol=NETLINK_ROUTE):
         self.netns = netns
         self.sock, self.ioctl_sock = in_netns(netns, lambda: (
-            _new_socket(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)))
+            _new_socket(protocol), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)))
         self.seq = 0
         self.pending = []  # (seq, bytes, tag)
 
@@ -193,6 +193,22 @@ class NetlinkSession:
         ack = self.flush()[-1]
         if not ack.ok:
             raise NetlinkError(ack.errno, ack.text)
+
+    def transact(self, msg_type, flags, payload):
+        """Send one request now; return its replies [(type, payload)], or raise NetlinkError."""
+        seq = self._next_seq()
+        self.sock.send(nla.message(msg_type, flags | nla.NLM_F_REQUEST | nla.NLM_F_ACK, seq, payload))
+        replies = []
+        while True:
+            for rtype, rflags, rseq, body in _split(self.sock.recv(RECV_SIZE)):
+                if rseq != seq:
+                    continue
+                if rtype == nla.NLMSG_ERROR:
+                    code, text = _parse_error(rflags, body)
+                    if code:
+                        raise NetlinkError(code, text)
+                    return replies
+                replies.append((rtype, body))
 
     def dump(self, msg_type, payload):
         """Yield (type, payload) of each reply to a dump request."""
