@@ -67,7 +67,7 @@ options:
         type: list
         elements: str
       egress_qos_map:
-        description: Map of skb priority (0-7) to the 802.1Q PCP (0-7) of sent frames, for example C({3: 3}).
+        description: 'Map of skb priority (0-7) to the 802.1Q PCP (0-7) of sent frames, for example C({3: 3}).'
         type: dict
       ingress_qos_map:
         description: Map of received PCP (0-7) to skb priority (0-7).

@@ -1,12 +1,24 @@
 # -*- coding: utf-8 -*-
-"""DOCUMENTATION and EXAMPLES of the netem module agree with its argument spec."""
+"""DOCUMENTATION and EXAMPLES of each module agree with its argument spec."""
 import pytest
 import yaml
 
-from ansible_collections.aifabric.emulation.plugins.module_utils.netem.argspec import ARGUMENT_SPEC, REQUIRED_IF
-from ansible_collections.aifabric.emulation.plugins.modules import netem as module
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem import argspec as netem_argspec
+from ansible_collections.aifabric.emulation.plugins.module_utils.roce import argspec as roce_argspec
+from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import argspec as vlan_argspec
+from ansible_collections.aifabric.emulation.plugins.modules import netem as netem_module
+from ansible_collections.aifabric.emulation.plugins.modules import roce as roce_module
+from ansible_collections.aifabric.emulation.plugins.modules import vlan as vlan_module
 
-FQCN = "aifabric.emulation.netem"
+MODULES = {"netem": (netem_module, netem_argspec), "vlan": (vlan_module, vlan_argspec),
+           "roce": (roce_module, roce_argspec)}
+
+# Modules an example may use around the module's own tasks (FQCN, parameters not checked here).
+HELPER_MODULES = ("ansible.builtin.debug", "ansible.builtin.assert")
+
+
+def load_doc(name, text):  # pylint: disable=unused-argument
+    return yaml.safe_load(text)
 
 
 def tree(options, sub_key):
@@ -25,35 +37,75 @@ def _paths(tree, prefix=""):
             yield from _paths(entry["options"], prefix + name + ".")
 
 
-DOC = yaml.safe_load(module.DOCUMENTATION)
-DOC_TREE, SPEC_TREE = tree(DOC["options"], "suboptions"), tree(ARGUMENT_SPEC, "options")
+class Module:
+    def __init__(self, name):
+        module, argspec = MODULES[name]
+        self.name, self.fqcn = name, "aifabric.emulation." + name
+        self.spec, self.required_if = argspec.ARGUMENT_SPEC, argspec.REQUIRED_IF
+        self.doc = load_doc(name, module.DOCUMENTATION)
+        self.doc_tree, self.spec_tree = tree(self.doc["options"], "suboptions"), tree(self.spec, "options")
+        self.examples = yaml.safe_load(module.EXAMPLES)
+        self.returns = yaml.safe_load(module.RETURN)
 
 
-def test_same_option_names():
-    assert sorted(p for p, _e in _paths(DOC_TREE)) == sorted(p for p, _e in _paths(SPEC_TREE))
+LOADED = dict((name, Module(name)) for name in MODULES)
+OPTIONS = [(name, path) for name, m in sorted(LOADED.items()) for path in sorted(p for p, _e in _paths(m.spec_tree))]
+EXAMPLE_TASKS = [(name, i) for name, m in sorted(LOADED.items()) for i in range(len(m.examples))]
 
 
-@pytest.mark.parametrize("path", sorted(p for p, _e in _paths(SPEC_TREE)))
-def test_option_matches_argspec(path):
-    doc, spec = dict(_paths(DOC_TREE)).get(path), dict(_paths(SPEC_TREE))[path]
+@pytest.mark.parametrize("name", [
+    "netem",
+    "vlan",
+    "roce",
+])
+def test_documentation_is_yaml(name):
+    yaml.safe_load(MODULES[name][0].DOCUMENTATION)
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_same_option_names(name):
+    m = LOADED[name]
+    assert sorted(p for p, _e in _paths(m.doc_tree)) == sorted(p for p, _e in _paths(m.spec_tree))
+
+
+@pytest.mark.parametrize("name, path", OPTIONS, ids=["%s:%s" % o for o in OPTIONS])
+def test_option_matches_argspec(name, path):
+    m = LOADED[name]
+    doc, spec = dict(_paths(m.doc_tree)).get(path), dict(_paths(m.spec_tree))[path]
     assert doc is not None, "%s is not documented" % path
     for key in ("type", "elements", "choices", "default", "required", "aliases"):
         assert doc[key] == spec[key], "%s: %s differs" % (path, key)
 
 
-def test_documentation_header():
-    assert DOC["module"] == "netem"
-    for name, o in DOC["options"].items():
-        assert o.get("description"), name
+def _doc_options(options, prefix=""):
+    for name, o in options.items():
+        yield prefix + name, o
+        if o.get("suboptions"):
+            yield from _doc_options(o["suboptions"], prefix + name + ".")
 
 
-def test_required_if_names_real_options():
-    for key, value, needed in REQUIRED_IF:
-        assert value in ARGUMENT_SPEC[key]["choices"]
-        assert set(needed) <= set(ARGUMENT_SPEC)
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_documentation_header(name):
+    m = LOADED[name]
+    assert m.doc["module"] == name
+    assert m.doc.get("short_description") and m.doc.get("description")
+    for path, o in _doc_options(m.doc["options"]):
+        assert o.get("description"), path
 
 
-EXAMPLES = yaml.safe_load(module.EXAMPLES)
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_required_if_names_real_options(name):
+    m = LOADED[name]
+    for key, value, needed in m.required_if:
+        assert value in m.spec[key]["choices"]
+        assert set(needed) <= set(m.spec)
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_return_is_documented(name):
+    m = LOADED[name]
+    for key, r in m.returns.items():
+        assert r.get("description") and r.get("returned") and r.get("type"), key
 
 
 def _unknown_keys(params, spec, prefix=""):
@@ -69,12 +121,65 @@ def _unknown_keys(params, spec, prefix=""):
                 yield from _unknown_keys(item, sub, prefix + key + "[].")
 
 
-@pytest.mark.parametrize("task", EXAMPLES, ids=[t["name"] for t in EXAMPLES])
-def test_example_task(task):
+def _missing_required(params, spec, prefix=""):
+    for key, o in spec.items():
+        if o.get("required") and key not in params:
+            yield prefix + key
+        sub, value = o.get("options"), params.get(key)
+        if sub and isinstance(value, dict):
+            yield from _missing_required(value, sub, prefix + key + ".")
+        elif sub and isinstance(value, list):
+            for item in value:
+                yield from _missing_required(item, sub, prefix + key + "[].")
+
+
+def _bad_choices(params, spec, prefix=""):
+    for key, value in params.items():
+        o = spec.get(key, {})
+        if o.get("choices") and value not in o["choices"]:
+            yield "%s%s=%r" % (prefix, key, value)
+        sub = o.get("options")
+        if sub and isinstance(value, dict):
+            yield from _bad_choices(value, sub, prefix + key + ".")
+        elif sub and isinstance(value, list):
+            for item in value:
+                yield from _bad_choices(item, sub, prefix + key + "[].")
+
+
+@pytest.mark.parametrize("name, index", EXAMPLE_TASKS,
+                         ids=["%s:%s" % (n, LOADED[n].examples[i]["name"]) for n, i in EXAMPLE_TASKS])
+def test_example_task(name, index):
+    m = LOADED[name]
+    task = m.examples[index]
     modules = [k for k in task if k not in ("name", "register", "become", "when")]
-    assert modules == [FQCN]
-    params = task[FQCN]
-    assert list(_unknown_keys(params, ARGUMENT_SPEC)) == []
-    for key, value, needed in REQUIRED_IF:
-        if params.get(key, ARGUMENT_SPEC[key].get("default")) == value:
+    if len(modules) == 1 and modules[0] in HELPER_MODULES:
+        return
+    assert modules == [m.fqcn]
+    params = task[m.fqcn]
+    assert list(_unknown_keys(params, m.spec)) == []
+    assert list(_missing_required(params, m.spec)) == []
+    assert list(_bad_choices(params, m.spec)) == []
+    for key, value, needed in m.required_if:
+        if params.get(key, m.spec[key].get("default")) == value:
             assert set(needed) <= set(params), "%s=%s needs %s" % (key, value, needed)
+
+
+def test_vlan_examples_validate():
+    """Every vlan example's config passes the model's validation."""
+    from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import model
+    for task in LOADED["vlan"].examples:
+        model.normalize_config(task["aifabric.emulation.vlan"].get("config"))
+
+
+def test_roce_examples_validate():
+    """Every roce example passes the model's validation; helper tasks use what an earlier task registered."""
+    from ansible_collections.aifabric.emulation.plugins.module_utils.roce import model
+    m, registered = LOADED["roce"], set()
+    for task in m.examples:
+        if m.fqcn in task:
+            model.normalize(task[m.fqcn])
+            registered.add(task.get("register"))
+        else:
+            var = task["ansible.builtin.debug"]["var"]
+            name, _dot, key = var.partition(".")
+            assert name in registered and key in m.returns, var

@@ -44,6 +44,8 @@ def plan(want, have, state, parent_mtu):
                 if h is not None and identity(h) != identity(e):
                     deleting.add(e["name"])
     gone = _closure(deleting, have)
+    after_all = dict(have)
+    after_all.update(targets)
     ops = [{"op": "delete", "name": n} for n in sorted(deleting) if not _parent_in(have[n], gone - {n}, have)]
     creates, modifies, addrs = [], [], []
     for name, t in targets.items():
@@ -54,6 +56,7 @@ def plan(want, have, state, parent_mtu):
             continue
         change = _modify(t, h)
         if change:
+            change["depth"] = depth(t, after_all)
             modifies.append(change)
         for a in t["addresses"]:
             if a not in h["addresses"]:
@@ -61,10 +64,12 @@ def plan(want, have, state, parent_mtu):
         for a in h["addresses"]:
             if a not in t["addresses"]:
                 addrs.append({"op": "addr", "action": "delete", "name": name, "address": a})
-    creates.sort(key=lambda op: (op["depth"], op["entry"]["name"]))
+    # parents before children: an MTU is raised on the parent first, and a child is created on it after
+    links = sorted(modifies + creates, key=lambda op: (op["depth"], op["op"] == "create",
+                                                       op.get("name") or op["entry"]["name"]))
     after = dict((n, h) for n, h in have.items() if n not in gone)
     after.update(targets)
-    return ops + creates + modifies + addrs, after
+    return ops + links + addrs, after
 
 
 def _modify(t, h):
