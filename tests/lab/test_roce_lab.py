@@ -36,7 +36,7 @@ def rails():
     try:
         yield a, b
     finally:
-        for dev in ("rxe" + a[-4:], "rxe" + b[-4:]):
+        for dev in ("rxe" + a[-4:], "rxb" + b[-4:]):
             sh("rdma link delete %s" % dev, check=False)
             sh("rmdir /sys/kernel/config/rdma_cm/%s" % dev, check=False)
         sh("ip link del %s" % a, check=False)
@@ -73,7 +73,7 @@ def test_soft_roce_refuses_vlan_netdev(rails):
 
 def test_rdma_transfer_carries_the_configured_dscp(rails):
     a, b = rails
-    dev_a, dev_b = "rxe" + a[-4:], "rxe" + b[-4:]
+    dev_a, dev_b = "rxe" + a[-4:], "rxb" + b[-4:]
     run(a, {"soft_roce": {"name": dev_a}, "rdma_cm": {"tos": 106, "mode": "RoCE v2"}})
     run(b, {"soft_roce": {"name": dev_b}, "rdma_cm": {"tos": 106, "mode": "RoCE v2"}})
     dump = subprocess.Popen(["tcpdump", "-l", "-n", "-v", "-i", "any", "-c", "20", "udp port 4791"],
@@ -84,7 +84,7 @@ def test_rdma_transfer_carries_the_configured_dscp(rails):
         time.sleep(3)
         client = subprocess.run(["ib_write_bw", "-R", "-d", dev_a, "-s", "4096", "-n", "50", "-F", "10.250.1.1"],
                                 capture_output=True, text=True, timeout=120, check=False)
-        out, _ = dump.communicate(timeout=60)
+        out = dump.communicate(timeout=60)[0]
     finally:
         for proc in (server, dump):
             if proc.poll() is None:

@@ -73,8 +73,8 @@ def test_state_store_one_file_per_namespace(monkeypatch, tmp_path):
     assert core.StateStore(None).path == str(tmp_path / "netem" / "_init.json")
     assert core.StateStore("/run/netns/leaf1").path == str(tmp_path / "netem" / "run_netns_leaf1.json")
     store = core.StateStore("leaf1")
-    rules = model.normalize_rules([{"name": "slow", "delay": {"time": "1ms", "jitter": "1ms",
-                                                               "distribution": "normal"}, "seed": 3}], "6.12")
+    delay = {"time": "1ms", "jitter": "1ms", "distribution": "normal"}
+    rules = model.normalize_rules([{"name": "slow", "delay": delay, "seed": 3}], "6.12")
     store.put("up0", "ingress", rules)
     store.save()
     again = core.StateStore("leaf1").get("up0", "ingress")

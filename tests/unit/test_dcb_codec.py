@@ -189,3 +189,23 @@ def test_not_supported_message_names_the_driver(monkeypatch):
     assert (str(err), err.driver, err.errno) == ("ens1f0: DCB is not supported by driver ice", "ice",
                                                  errno.EOPNOTSUPP)
     assert str(dcb.DcbNotSupported("x", 95, driver="mlx5_core")) == "x: DCB is not supported by driver mlx5_core"
+
+
+def set_reply(code):
+    """dcbnl's answer to IEEE_SET / IEEE_DEL: the driver's result as an s8 in DCB_ATTR_IEEE."""
+    return struct.pack("=BBH", 0, 20, 0) + nla.attr(13, struct.pack("=b", code))
+
+
+def test_apply_checks_the_driver_verdict():
+    session = FakeSession([(79, set_reply(0))])
+    assert dcb.apply(session, dcb.set_pfc_request("va", {"pfc_en": 8})) is None
+    assert session.sent == [dcb.set_pfc_request("va", {"pfc_en": 8})]
+    with pytest.raises(NetlinkError) as info:
+        dcb.apply(FakeSession([(79, set_reply(-errno.EINVAL))]), dcb.set_ets_request("ens1f0", ETS))
+    assert info.value.errno == errno.EINVAL and "ens1f0: the driver refused" in str(info.value)
+
+
+def test_apply_without_dcb_ops():
+    with pytest.raises(dcb.DcbNotSupported) as info:
+        dcb.apply(FakeSession(error=errno.EOPNOTSUPP), dcb.app_request("add", "va", APPS))
+    assert str(info.value) == "va: DCB is not supported by driver unknown"

@@ -12,14 +12,14 @@ from ansible_collections.aifabric.emulation.plugins.module_utils.roce import sys
 # NEWLINK (3) = 0x1403 and DELLINK (4) = 0x1404, sent with NLM_F_REQUEST|NLM_F_ACK = 0x0005.
 # Attributes: DEV_INDEX=1 (u32), DEV_NAME=2, NDEV_NAME=51 (0x33), LINK_TYPE=65 (0x41), each
 # {u16 len (header + payload), u16 type} + NUL-terminated payload, zero-padded to 4 bytes.
-NEWLINK = bytes.fromhex(
-    "30000000" "0314" "0500" "07000000" "00000000"  # nlmsghdr: len 48, type 0x1403, flags, seq 7, pid 0
-    "0900" "0200" "7278653000" "000000"             # DEV_NAME "rxe0\0" (len 9) + 3 pad
-    "0800" "4100" "72786500"                        # LINK_TYPE "rxe\0" (len 8)
-    "0900" "3300" "7278763000" "000000")            # NDEV_NAME "rxv0\0" (len 9) + 3 pad
-DELLINK = bytes.fromhex(
-    "18000000" "0414" "0500" "07000000" "00000000"  # nlmsghdr: len 24, type 0x1404
-    "0800" "0100" "03000000")                       # DEV_INDEX u32 3
+NEWLINK = bytes.fromhex("".join([
+    "30000000", "0314", "0500", "07000000", "00000000",  # nlmsghdr: len 48, type 0x1403, flags, seq 7, pid 0
+    "0900", "0200", "7278653000", "000000",              # DEV_NAME "rxe0\0" (len 9) + 3 pad
+    "0800", "4100", "72786500",                          # LINK_TYPE "rxe\0" (len 8)
+    "0900", "3300", "7278763000", "000000"]))            # NDEV_NAME "rxv0\0" (len 9) + 3 pad
+DELLINK = bytes.fromhex("".join([
+    "18000000", "0414", "0500", "07000000", "00000000",  # nlmsghdr: len 24, type 0x1404
+    "0800", "0100", "03000000"]))                        # DEV_INDEX u32 3
 
 
 def wire(request, seq=7):

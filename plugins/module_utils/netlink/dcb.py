@@ -143,16 +143,34 @@ def parse_ieee(payload):
     return result
 
 
-def get_ieee(session, ifname):
-    """Read a device's IEEE DCB configuration; DcbNotSupported without dcbnl ops."""
+def _transact(session, request, ifname):
     try:
-        replies = session.transact(*get_request(ifname))
+        return session.transact(*request)
     except NetlinkError as err:
         # ENODEV also means "no such device": only a present device lacks DCB.
         if err.errno in NOT_SUPPORTED and not (err.errno == errno_mod.ENODEV and session.ifindex(ifname) is None):
             raise DcbNotSupported(ifname, err.errno)
         raise
-    for msg_type, body in replies:
+
+
+def get_ieee(session, ifname):
+    """Read a device's IEEE DCB configuration; DcbNotSupported without dcbnl ops."""
+    for msg_type, body in _transact(session, get_request(ifname), ifname):
         if msg_type == RTM_GETDCB:
             return parse_ieee(body)
     return parse_ieee(b"")
+
+
+def apply(session, request):
+    """Send a SET/DEL request built above and check the driver's verdict.
+
+    dcbnl acks IEEE_SET/IEEE_DEL even when the driver refuses them: the error
+    (a negative errno in an s8) comes back only in the reply's DCB_ATTR_IEEE.
+    """
+    ifname = nla.as_str(nla.attrs_dict(request[2], DCBMSG.size)[DCB_ATTR_IFNAME])
+    for msg_type, body in _transact(session, request, ifname):
+        result = nla.attrs_dict(body, DCBMSG.size).get(DCB_ATTR_IEEE)
+        if msg_type == RTM_SETDCB and result:
+            code = -struct.unpack_from("=b", result)[0]
+            if code:
+                raise NetlinkError(code, "%s: the driver refused the DCB setting" % ifname)

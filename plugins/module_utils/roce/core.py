@@ -314,13 +314,14 @@ def _apply_one(session, op, netdev):
     if kind == "dcb":
         what, value = op["what"], op["value"]
         if what == "pfc":
-            session.request(*dcb.set_pfc_request(netdev, value))
+            request = dcb.set_pfc_request(netdev, value)
         elif what == "ets":
-            session.request(*dcb.set_ets_request(netdev, value))
+            request = dcb.set_ets_request(netdev, value)
         elif what == "apptrust":
-            session.request(*dcb.set_apptrust_request(netdev, value))
+            request = dcb.set_apptrust_request(netdev, value)
         else:
-            session.request(*dcb.app_request("add" if what == "app_add" else "delete", netdev, value))
+            request = dcb.app_request("add" if what == "app_add" else "delete", netdev, value)
+        dcb.apply(session, request)  # the driver's verdict is in the reply, not the ack
     elif kind == "mtu":
         session.request(*rtnl.set_link_request(session.ifindex(netdev), mtu=op["value"]))
     elif kind == "rdma_link":

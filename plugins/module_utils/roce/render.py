@@ -31,8 +31,8 @@ def command(op):
         if what == "apptrust":
             names = {5: "dscp", 255: "pcp"}
             return "dcb apptrust set dev %s order %s" % (dev, " ".join(names.get(s, str(s)) for s in value))
-        return "dcb app %s dev %s dscp-prio %s" % ("add" if what == "app_add" else "del", dev,
-                                                    " ".join("%d:%d" % (proto, prio) for _sel, proto, prio in value))
+        pairs = " ".join("%d:%d" % (proto, prio) for _sel, proto, prio in value)
+        return "dcb app %s dev %s dscp-prio %s" % ("add" if what == "app_add" else "del", dev, pairs)
     if kind == "write":
         return "echo %s > %s" % (shlex.quote(str(op["value"])), op["path"])
     if kind == "mkdir":
