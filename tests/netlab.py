@@ -59,3 +59,15 @@ class Pair:
 def kernel_has_netem():
     from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core
     return core.netem_available()
+
+
+def run_playbook(name, **extra_vars):
+    """Run tests/lab/playbooks/<name> with the repo's ansible.cfg; assert it passed."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
+    res = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"),
+                          os.path.join(REPO, "tests", "lab", "playbooks", name),
+                          "-e", json.dumps(extra_vars)],
+                         cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    assert "failed=0" in res.stdout
+    return res.stdout

@@ -26,17 +26,8 @@ author:
 requirements:
   - Linux with the sch_netem module; ifb and u32 for ingress and matched rules.
   - Linux 6.6 or newer for O(rules[].seed).
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - aifabric.emulation.attributes
 options:
   interface:
     description:

@@ -24,17 +24,8 @@ description:
     requested; V(gathered) and V(validated) report it as data.
 author:
   - aifabric.emulation contributors (@aifabric)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - aifabric.emulation.attributes
 options:
   netdev:
     description: The NIC's network device in the initial network namespace. Required except for V(gathered) defaults.

@@ -21,17 +21,8 @@ author:
   - aifabric.emulation contributors (@aifabric)
 requirements:
   - Linux with the 8021q module.
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - aifabric.emulation.attributes
 options:
   config:
     description:

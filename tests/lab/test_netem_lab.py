@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from netlab import REPO, kernel_has_netem, sh, tc_json
+from netlab import kernel_has_netem, run_playbook, sh, tc_json
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, model, plan
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import rtnl, tc
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
@@ -299,10 +299,4 @@ def test_absent_removes_everything(pair):
 
 
 def test_playbook_round_trip(pair):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
-    res = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"),
-                          os.path.join(REPO, "tests", "lab", "playbooks", "netem_round_trip.yml"),
-                          "-e", "netns=%s peer=%s" % (pair.a, pair.ip_b)],
-                         cwd=REPO, env=env, capture_output=True, text=True, check=False)
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
-    assert "failed=0" in res.stdout
+    run_playbook("netem_round_trip.yml", netns=pair.a, peer=pair.ip_b)

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from netlab import REPO, sh
+from netlab import run_playbook, sh
 from ansible_collections.aifabric.emulation.plugins.module_utils.roce import core, model, preflight
 
 
@@ -98,10 +98,4 @@ def test_rdma_transfer_carries_the_configured_dscp(rails):
 
 def test_playbook_soft_roce_and_preflight(rails):
     a, _b = rails
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
-    res = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"),
-                          os.path.join(REPO, "tests", "lab", "playbooks", "roce_soft.yml"),
-                          "-e", "netdev=%s rxe=%s" % (a, "rxe" + a[-4:])],
-                         cwd=REPO, env=env, capture_output=True, text=True, check=False)
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
-    assert "failed=0" in res.stdout
+    run_playbook("roce_soft.yml", netdev=a, rxe="rxe" + a[-4:])

@@ -1,12 +1,11 @@
 """VLAN module on a real kernel with 8021q; `ip -j -d link show` and tcpdump as oracles."""
 import json
-import os
 import subprocess
 import time
 
 import pytest
 
-from netlab import REPO, sh
+from netlab import run_playbook, sh
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import core, model
 
 
@@ -131,11 +130,5 @@ def test_kernel_refusal_rolls_back(pair):
 
 
 def test_playbook_against_namespaces(pair):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
-    res = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"),
-                          os.path.join(REPO, "tests", "lab", "playbooks", "vlan_rails.yml"),
-                          "-e", "ns_a=%s ns_b=%s" % (pair.a, pair.b)],
-                         cwd=REPO, env=env, capture_output=True, text=True, check=False)
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
-    assert "failed=0" in res.stdout
+    run_playbook("vlan_rails.yml", ns_a=pair.a, ns_b=pair.b)
     assert vlans(pair.a) == []

@@ -16,6 +16,7 @@ import errno
 import json
 import os
 
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import rtnl, tc
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model, plan, render
@@ -25,12 +26,7 @@ NETEM_MISSING = ("sch_netem is not available in kernel %s: load it with `modprob
                  "(Debian/Ubuntu ship it in linux-image-* / linux-modules-extra-*)")
 
 
-class NetemError(Exception):
-    """A failure the module reports with fail_json; param names the culprit."""
-
-    def __init__(self, param, message):
-        self.param = param
-        Exception.__init__(self, "%s: %s" % (param, message) if param else message)
+NetemError = errors.ModuleError
 
 
 def netem_available(release=None):

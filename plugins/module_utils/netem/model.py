@@ -20,6 +20,7 @@ import ipaddress
 import os
 import re
 
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import units
 
 U32_MAX = units.U32_MAX
@@ -41,10 +42,7 @@ NETEM_KEYS = (
 )
 
 
-class ValidationError(ValueError):
-    def __init__(self, path, message):
-        self.path = path
-        ValueError.__init__(self, "%s: %s" % (path, message))
+ValidationError = errors.ValidationError
 
 
 def empty_netem():

@@ -9,9 +9,8 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, model
-from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import (
-    NamespaceNotFound, NetlinkError)
 
 
 def _yaml_text(rules):
@@ -34,16 +33,8 @@ def run_module(module):
             module.exit_json(changed=False, gathered=core.gather_all(p["netns"], p["interface"]))
         job = core.Job(p["interface"], rules, p["state"], p["netns"], p["direction"], p["allow_management"])
         core.converge([job], check_mode=module.check_mode)
-    except model.ValidationError as e:
-        module.fail_json(msg=str(e), param=e.path)
-    except core.NetemError as e:
-        module.fail_json(msg=str(e), param=e.param)
-    except NamespaceNotFound as e:
-        module.fail_json(msg="netns: %s" % e, param="netns")
-    except NetlinkError as e:
-        module.fail_json(msg="netlink: %s" % e)
-    except PermissionError as e:
-        module.fail_json(msg="permission denied (%s); run the task as root (become: true)" % e)
+    except errors.HANDLED as e:
+        errors.fail(module, e)
     result = job.result
     if module._diff:
         result["diff"] = {"before": _yaml_text(result["before"]), "after": _yaml_text(result["after"])}

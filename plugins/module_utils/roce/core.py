@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import dcb, rdma, rtnl
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkError, NetlinkSession
 from ansible_collections.aifabric.emulation.plugins.module_utils.roce import knobs, model, render, sysfs
@@ -24,10 +25,7 @@ from ansible_collections.aifabric.emulation.plugins.module_utils.roce import kno
 TSA_NAMES = model.TSA_NAMES
 
 
-class RoceError(Exception):
-    def __init__(self, param, message):
-        self.param = param
-        Exception.__init__(self, "%s: %s" % (param, message) if param else message)
+RoceError = errors.ModuleError
 
 
 # ---------------------------------------------------------------- facts --

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+
 import copy
 
 TSA = {"strict": 0, "cbs": 1, "ets": 2, "vendor": 255}
@@ -38,10 +40,7 @@ PROFILES = {
 }
 
 
-class ValidationError(ValueError):
-    def __init__(self, path, message):
-        self.path = path
-        ValueError.__init__(self, "%s: %s" % (path, message))
+ValidationError = errors.ValidationError
 
 
 def _prio(value, path):

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkError
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.roce import core, model, preflight, render
 
 SETTINGS = ("mtu", "pfc", "ets", "dscp_map", "trust", "ecn", "cnp", "rdma_cm", "soft_roce")
@@ -68,14 +68,8 @@ def run_module(module):
             core.apply(ops, p["netdev"])
             facts = core.gather(p["netdev"], p["rdma_device"], p["port"], p["sysfs_root"])
         result["after"] = settings(facts) if not module.check_mode or not ops else _predicted(facts, want)
-    except model.ValidationError as e:
-        module.fail_json(msg=str(e), param=e.path)
-    except core.RoceError as e:
-        module.fail_json(msg=str(e), param=e.param)
-    except NetlinkError as e:
-        module.fail_json(msg="netlink: %s" % e)
-    except PermissionError as e:
-        module.fail_json(msg="permission denied (%s); run the task as root (become: true)" % e)
+    except errors.HANDLED as e:
+        errors.fail(module, e)
     if module._diff:
         result["diff"] = {"before": result["before"], "after": result["after"]}
     module.exit_json(**result)

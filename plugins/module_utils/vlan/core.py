@@ -11,16 +11,14 @@ import errno
 import os
 import struct
 
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import rtnl, vlan as vlan_codec
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import model, plan, render
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem.core import management_addresses
 
 
-class VlanError(Exception):
-    def __init__(self, param, message):
-        self.param = param
-        Exception.__init__(self, "%s: %s" % (param, message) if param else message)
+VlanError = errors.ModuleError
 
 
 class Facts:

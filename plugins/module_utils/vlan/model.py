@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+
 import ipaddress
 import re
 
@@ -22,10 +24,7 @@ IFNAMSIZ = 15
 FIELDS = ("mtu", "up", "addresses", "egress", "ingress")
 
 
-class ValidationError(ValueError):
-    def __init__(self, path, message):
-        self.path = path
-        ValueError.__init__(self, "%s: %s" % (path, message))
+ValidationError = errors.ValidationError
 
 
 def _where(i, entry):

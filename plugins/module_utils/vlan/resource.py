@@ -7,9 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import core, model
-from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import (
-    NamespaceNotFound, NetlinkError)
 
 
 def _text(entries):
@@ -26,16 +25,8 @@ def run_module(module):
             parents = set(e["parent"] for e in want) or None
             module.exit_json(changed=False, gathered=core.gather(p["netns"], parents))
         result = core.converge(want, p["state"], p["netns"], module.check_mode, p["allow_management"])
-    except model.ValidationError as e:
-        module.fail_json(msg=str(e), param=e.path)
-    except core.VlanError as e:
-        module.fail_json(msg=str(e), param=e.param)
-    except NamespaceNotFound as e:
-        module.fail_json(msg="netns: %s" % e, param="netns")
-    except NetlinkError as e:
-        module.fail_json(msg="netlink: %s" % e)
-    except PermissionError as e:
-        module.fail_json(msg="permission denied (%s); run the task as root (become: true)" % e)
+    except errors.HANDLED as e:
+        errors.fail(module, e)
     if module._diff:
         result["diff"] = {"before": _text(result["before"]), "after": _text(result["after"])}
     module.exit_json(**result)

@@ -1,0 +1,40 @@
+# -*- coding: utf-8 -*-
+# Copyright: aifabric.emulation contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One place that turns the collection's exceptions into fail_json."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import (
+    NamespaceNotFound, NetlinkError)
+
+
+class ModuleError(Exception):
+    """An error that names the parameter it is about (None when none is)."""
+
+    def __init__(self, param, message):
+        self.param = param
+        Exception.__init__(self, "%s: %s" % (param, message) if param else message)
+
+
+class ValidationError(ModuleError, ValueError):
+    """Bad input, found before anything touched the kernel."""
+
+    @property
+    def path(self):
+        return self.param
+
+
+HANDLED = (ModuleError, NamespaceNotFound, NetlinkError, PermissionError)
+
+
+def fail(module, exc):
+    if isinstance(exc, NamespaceNotFound):
+        module.fail_json(msg="netns: %s" % exc, param="netns")
+    if isinstance(exc, NetlinkError):
+        module.fail_json(msg="netlink: %s" % exc)
+    if isinstance(exc, PermissionError):
+        module.fail_json(msg="permission denied (%s); run the task as root (become: true)" % exc)
+    module.fail_json(msg=str(exc), param=exc.param)
