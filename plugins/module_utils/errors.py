@@ -27,7 +27,7 @@ class ValidationError(ModuleError, ValueError):
         return self.param
 
 
-HANDLED = (ModuleError, NamespaceNotFound, NetlinkError, PermissionError)
+HANDLED = (ModuleError, NamespaceNotFound, NetlinkError, OSError)
 
 
 def fail(module, exc):
@@ -37,4 +37,6 @@ def fail(module, exc):
         module.fail_json(msg="netlink: %s" % exc)
     if isinstance(exc, PermissionError):
         module.fail_json(msg="permission denied (%s); run the task as root (become: true)" % exc)
+    if not isinstance(exc, ModuleError):
+        module.fail_json(msg="system error: %s" % exc)
     module.fail_json(msg=str(exc), param=exc.param)

@@ -59,3 +59,21 @@ def test_modules_need_no_pyroute2(pair):
             "print(v.gather(%r), n.gather_all(%r))\n" % (COLLECTIONS, pair.a, pair.a))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[] []"
+
+
+def test_large_batches_do_not_overflow_the_ack_buffer(pair):
+    """1,000 address requests in one flush: every ack arrives (no ENOBUFS), every address is there."""
+    from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import rtnl
+    from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
+    with NetlinkSession(pair.a) as s:
+        index = s.ifindex("va")
+        for i in range(1000):
+            s.queue(*rtnl.addr_request("add", index, "10.%d.%d.1/32" % (100 + i // 250, i % 250)))
+        acks = s.flush()
+        assert len(acks) == 1000 and all(a.ok for a in acks)
+X
+
+
+def test_same_address_twice_on_one_entry_is_not_a_conflict():
+    entries = model.normalize_config([{"parent": "va", "id": 5, "addresses": ["10.5.0.1/24", "10.5.0.1/16"]}])
+    assert entries[0]["addresses"] == ["10.5.0.1/16", "10.5.0.1/24"]

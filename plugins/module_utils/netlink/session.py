@@ -18,6 +18,7 @@ import fcntl
 import os
 import socket
 import struct
+import time
 
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import nla
 
@@ -33,7 +34,9 @@ CLONE_NEWNET = 0x40000000
 SIOCGIFINDEX = 0x8933
 NETNS_RUN_DIR = "/run/netns"
 SEND_CHUNK = 32 * 1024
+SEND_MAX_MESSAGES = 100  # each ack costs ~1 KiB of receive buffer (skb truesize), not its 36 bytes
 RECV_SIZE = 1024 * 1024
+SO_RCVBUFFORCE = 33
 
 
 class NetlinkError(Exception):
@@ -97,7 +100,10 @@ def in_netns(netns, make):
 
 def _new_socket(protocol=NETLINK_ROUTE):
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, protocol)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_SIZE)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 4 * RECV_SIZE)  # root may exceed rmem_max
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_SIZE)
     for opt in (NETLINK_EXT_ACK, NETLINK_CAP_ACK):
         try:
             sock.setsockopt(SOL_NETLINK, opt, 1)
@@ -166,7 +172,8 @@ class NetlinkSession:
         start = 0
         while start < len(pending):
             end, size = start, 0
-            while end < len(pending) and (end == start or size + len(pending[end][1]) <= SEND_CHUNK):
+            while end < len(pending) and end - start < SEND_MAX_MESSAGES and (
+                    end == start or size + len(pending[end][1]) <= SEND_CHUNK):
                 size += len(pending[end][1])
                 end += 1
             chunk = pending[start:end]
@@ -212,7 +219,7 @@ class NetlinkSession:
 
     def dump(self, msg_type, payload):
         """Yield (type, payload) of each reply to a dump request."""
-        for _attempt in range(5):
+        for attempt in range(30):
             seq = self._next_seq()
             self.sock.send(nla.message(msg_type, nla.NLM_F_REQUEST | nla.NLM_F_DUMP, seq, payload))
             replies, interrupted = [], False
@@ -235,6 +242,7 @@ class NetlinkSession:
                     replies.append((rtype, body))
             if not interrupted:
                 return replies
+            time.sleep(min(0.01 * (attempt + 1), 0.2))  # let the concurrent change settle (e.g. IPv6 DAD)
         raise NetlinkError(errno_mod.EINTR, "dump kept being interrupted by concurrent changes")
 
 

@@ -46,7 +46,7 @@ class Facts:
             self.vlans[l["name"]] = {
                 "name": l["name"], "parent": parent["name"] if parent else "<other netns>",
                 "id": d["id"], "protocol": d["protocol"], "mtu": l["mtu"], "up": l["up"],
-                "addresses": sorted(addrs.get(l["index"], []), key=model.address_sort_key),
+                "addresses": model.sort_addresses(addrs.get(l["index"], [])),
                 "egress": d["egress_qos_map"], "ingress": d["ingress_qos_map"], "flags": d["flags"],
             }
 

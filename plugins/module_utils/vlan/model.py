@@ -47,7 +47,7 @@ def normalize_config(config):
         keys[key] = i
         for addr in e["addresses"] or []:
             ip = addr.split("/")[0]
-            if ip in owners:
+            if owners.get(ip, i) != i:
                 raise ValidationError(where + ".addresses", "%s conflicts with config[%d]" % (ip, owners[ip]))
             owners[ip] = i
         out.append(e)
@@ -79,7 +79,7 @@ def normalize_entry(raw, where):
         addresses = []
         for j, text in enumerate(raw["addresses"]):
             addresses.append(normalize_address(text, "%s.addresses[%d]" % (where, j)))
-        addresses = sorted(set(addresses), key=address_sort_key)
+        addresses = sort_addresses(set(addresses))
     admin = raw.get("admin_state")
     return {
         "name": name, "parent": raw["parent"], "id": vid, "protocol": raw.get("protocol") or "802.1Q",
@@ -103,6 +103,11 @@ def normalize_address(text, path):
 def address_sort_key(text):
     iface = ipaddress.ip_interface(text)
     return (iface.version, int(iface.ip), iface.network.prefixlen)
+
+
+def sort_addresses(addresses):
+    """Canonical order; most VLANs carry one address, which needs no parsing."""
+    return sorted(addresses, key=address_sort_key) if len(addresses) > 1 else list(addresses)
 
 
 def _qos(mapping, path, src_name, dst_name):
@@ -142,7 +147,7 @@ def merged_into(entry, have):
         if entry[key] is not None:
             e[key] = entry[key]
     if entry["addresses"] is not None:
-        e["addresses"] = sorted(set(have["addresses"]) | set(entry["addresses"]), key=address_sort_key)
+        e["addresses"] = sort_addresses(set(have["addresses"]) | set(entry["addresses"]))
     for key in ("egress", "ingress"):
         if entry[key] is not None:
             merged = dict(have[key])
