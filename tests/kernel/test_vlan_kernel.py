@@ -71,7 +71,7 @@ def test_large_batches_do_not_overflow_the_ack_buffer(pair):
             s.queue(*rtnl.addr_request("add", index, "10.%d.%d.1/32" % (100 + i // 250, i % 250)))
         acks = s.flush()
         assert len(acks) == 1000 and all(a.ok for a in acks)
-X
+        assert sum(1 for i, a in rtnl.dump_addresses(s) if i == index and a.startswith("10.1")) == 1000
 
 
 def test_same_address_twice_on_one_entry_is_not_a_conflict():
