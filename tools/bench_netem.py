@@ -21,7 +21,6 @@ import cProfile
 import io
 import json
 import os
-import platform
 import pstats
 import shutil
 import statistics
@@ -30,8 +29,8 @@ import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COLLECTIONS = os.path.join(REPO, ".cache", "collections")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import COLLECTIONS, REPO, environment as base_environment, log, run, write_batch  # noqa: E402
 BENCH_VENV = os.path.join(REPO, ".cache", "bench-venv")
 TCSET = os.path.join(BENCH_VENV, "bin", "tcset")
 TCCONFIG_LOG = os.path.join(REPO, "tests", "output", "bench_netem_tcconfig_install.log")
@@ -62,26 +61,7 @@ if changed != expect:
 """
 
 
-def log(msg):
-    print("bench: %s" % msg, file=sys.stderr, flush=True)
 
-
-def run(argv, **kw):
-    """Run argv; raise with its output on failure."""
-    kw.setdefault("stdout", subprocess.PIPE)
-    kw.setdefault("stderr", subprocess.PIPE)
-    proc = subprocess.run(argv, text=True, **kw)
-    if proc.returncode != 0:
-        raise RuntimeError("%s exited %d: %s" % (" ".join(argv[:6]), proc.returncode,
-                                                 ((proc.stderr or "") + (proc.stdout or "")).strip()[-2000:]))
-    return proc
-
-
-def write_batch(lines):
-    fd, path = tempfile.mkstemp(prefix="bench-netem-", suffix=".batch")
-    with os.fdopen(fd, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
 
 
 class Bench:
@@ -429,25 +409,15 @@ class Bench:
 
 
 def environment():
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    tc_v = subprocess.run(["tc", "-V"], capture_output=True, text=True).stdout.strip()
-    fs = "?"
+    tc_v = subprocess.run(["tc", "-V"], capture_output=True, text=True, check=False).stdout.strip()
+    fs, best = "?", ""
     tmp = tempfile.gettempdir()
     with open("/proc/mounts") as f:
-        best = ""
         for line in f:
             parts = line.split()
             if tmp.startswith(parts[1]) and len(parts[1]) >= len(best):
                 best, fs = parts[1], parts[2]
-    return {"kernel": platform.release(), "labvm_kernel": os.environ.get("LABVM_KERNEL"),
-            "in_labvm": os.environ.get("LABVM") == "1", "cpus": os.cpu_count(), "cpu_model": cpu,
-            "accel_hint": "TCG (QEMU Virtual CPU)" if "QEMU" in cpu else "KVM or bare metal",
-            "python": platform.python_version(), "tc": tc_v, "state_dir_fs": fs}
+    return base_environment(tc=tc_v, state_dir_fs=fs)
 
 
 def main():
