@@ -15,8 +15,8 @@ __metaclass__ = type
 
 from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 
-import ipaddress
 import re
+import socket
 
 FLAG_NAMES = ("reorder_hdr", "gvrp", "mvrp", "loose_binding")
 FLAG_DEFAULTS = {"reorder_hdr": True, "gvrp": False, "mvrp": False, "loose_binding": False}
@@ -91,18 +91,27 @@ def normalize_entry(raw, where):
 
 
 def normalize_address(text, path):
+    """'ip/len' in the kernel's own spelling (inet_ntop), validated without the slow ipaddress module."""
+    addr, _sep, plen = str(text).strip().partition("/")
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    bits = 128 if family == socket.AF_INET6 else 32
     try:
-        iface = ipaddress.ip_interface(str(text).strip())
-    except ValueError:
+        raw = socket.inet_pton(family, addr)
+        prefix = int(plen) if plen else bits
+        if not 0 <= prefix <= bits:
+            raise ValueError(plen)
+    except (OSError, ValueError):
         raise ValidationError(path, "%r is not an IPv4/IPv6 address with prefix, such as 10.0.1.1/24" % (text,))
-    if iface.ip.is_multicast or iface.ip.is_unspecified:
-        raise ValidationError(path, "%s cannot be an interface address" % iface.ip)
-    return "%s/%d" % (iface.ip, iface.network.prefixlen)
+    multicast = raw[0] == 0xFF if family == socket.AF_INET6 else 224 <= raw[0] <= 239
+    if multicast or not any(raw):
+        raise ValidationError(path, "%s cannot be an interface address" % socket.inet_ntop(family, raw))
+    return "%s/%d" % (socket.inet_ntop(family, raw), prefix)
 
 
 def address_sort_key(text):
-    iface = ipaddress.ip_interface(text)
-    return (iface.version, int(iface.ip), iface.network.prefixlen)
+    addr, _sep, plen = text.partition("/")
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    return (family == socket.AF_INET6, socket.inet_pton(family, addr), int(plen))
 
 
 def sort_addresses(addresses):
