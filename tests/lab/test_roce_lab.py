@@ -1,14 +1,11 @@
-"""roce module on a real kernel with soft-RoCE (rdma_rxe), RDMA-CM configfs and a real RDMA transfer.
+"""roce module on a real kernel with soft-RoCE (rdma_rxe) and RDMA-CM configfs.
 
 rxe works only in the initial namespace on these kernels, so the veth pair lives there (unique names,
-removed in finally). The transfer runs between two rxe devices of this VM; its RoCEv2 packets (UDP 4791)
-are captured and their DSCP checked against what the module set.
+removed in finally). Two rxe devices of one host talk through rxe's internal loopback, never through
+the IP stack, so the RDMA transfer with its DSCP on the wire is in tests/multivm (two VMs).
 """
 import json
 import os
-import re
-import subprocess
-import time
 import uuid
 
 import pytest
@@ -69,31 +66,6 @@ def test_soft_roce_refuses_vlan_netdev(rails):
     with pytest.raises(core.RoceError) as err:
         run("%s.9" % a, {"soft_roce": {"name": "rxevlan"}})
     assert "VLAN" in str(err.value)
-
-
-def test_rdma_transfer_carries_the_configured_dscp(rails):
-    a, b = rails
-    dev_a, dev_b = "rxe" + a[-4:], "rxb" + b[-4:]
-    run(a, {"soft_roce": {"name": dev_a}, "rdma_cm": {"tos": 106, "mode": "RoCE v2"}})
-    run(b, {"soft_roce": {"name": dev_b}, "rdma_cm": {"tos": 106, "mode": "RoCE v2"}})
-    dump = subprocess.Popen(["tcpdump", "-l", "-n", "-v", "-i", "any", "-c", "20", "udp port 4791"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    server = subprocess.Popen(["ib_write_bw", "-R", "-d", dev_b, "-s", "4096", "-n", "50", "-F"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        time.sleep(3)
-        client = subprocess.run(["ib_write_bw", "-R", "-d", dev_a, "-s", "4096", "-n", "50", "-F", "10.250.1.1"],
-                                capture_output=True, text=True, timeout=120, check=False)
-        out = dump.communicate(timeout=60)[0]
-    finally:
-        for proc in (server, dump):
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    assert client.returncode == 0, client.stdout[-2000:] + client.stderr[-2000:]
-    tos = re.findall(r"tos 0x([0-9a-f]+)", out)
-    assert len(tos) >= 10, out[-2000:]
-    assert set(int(t, 16) >> 2 for t in tos) == {26}, sorted(set(tos))
 
 
 def test_playbook_soft_roce_and_preflight(rails):
