@@ -21,6 +21,8 @@ IFADDRMSG = struct.Struct("=BBBBI")  # family, prefixlen, flags, scope, index
 RTMSG = struct.Struct("=BBBBBBBBI")  # family dst_len src_len tos table proto scope type flags
 IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO, IFLA_IFALIAS = 3, 4, 5, 10, 18, 20
 IFLA_LINK_NETNSID = 37
+IFLA_EXT_MASK = 29
+RTEXT_FILTER_SKIP_STATS = 1 << 3
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_TABLE, RTA_MULTIPATH = 1, 4, 5, 15, 9
@@ -46,10 +48,11 @@ def parse_link(payload):
         if kind == IFLA_IFNAME:
             link["name"] = nla.as_str(payload[offset + 4:offset + size])
         elif kind == IFLA_LINKINFO:
-            info = nla.attrs_dict(payload[offset + 4:offset + size])
-            if IFLA_INFO_KIND in info:
-                link["kind"] = nla.as_str(info[IFLA_INFO_KIND])
-            link["data"] = info.get(IFLA_INFO_DATA)
+            for info_type, value in nla.iter_attrs(payload, offset + 4, offset + size):
+                if info_type == IFLA_INFO_KIND:
+                    link["kind"] = nla.as_str(value)
+                elif info_type == IFLA_INFO_DATA:
+                    link["data"] = value
         elif kind == IFLA_IFALIAS:
             link["alias"] = nla.as_str(payload[offset + 4:offset + size])
         elif kind == IFLA_MTU:
@@ -63,7 +66,9 @@ def parse_link(payload):
 
 
 def dump_links(session):
-    return [parse_link(body) for _t, body in session.dump(RTM_GETLINK, ifinfomsg())]
+    # RTEXT_FILTER_SKIP_STATS: the counters are most of each message and we never read them
+    request = ifinfomsg() + nla.attr_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)
+    return [parse_link(body) for _t, body in session.dump(RTM_GETLINK, request)]
 
 
 def new_link_request(name, kind, up=True):
@@ -85,12 +90,24 @@ def del_link_request(index):
 
 def dump_addresses(session, with_prefix=False):
     """[(ifindex, address)] for every IPv4/IPv6 address ('addr/len' with with_prefix)."""
-    out = []
+    out, header = [], nla.NLA_HDR.unpack_from
     for _t, body in session.dump(RTM_GETADDR, IFADDRMSG.pack(0, 0, 0, 0, 0)):
         family, plen, _flags, _scope, index = IFADDRMSG.unpack_from(body)
-        attrs = nla.attrs_dict(body, IFADDRMSG.size)
-        raw = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS)
-        if raw and family in (socket.AF_INET, socket.AF_INET6):
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            continue
+        local = address = None
+        offset, end = IFADDRMSG.size, len(body)
+        while offset + 4 <= end:
+            size, attr_type = header(body, offset)
+            if size < 4:
+                break
+            if attr_type == IFA_LOCAL:
+                local = body[offset + 4:offset + size]
+            elif attr_type == IFA_ADDRESS:
+                address = body[offset + 4:offset + size]
+            offset += (size + 3) & ~3
+        raw = local or address
+        if raw:
             text = socket.inet_ntop(family, raw)
             out.append((index, "%s/%d" % (text, plen) if with_prefix else text))
     return out

@@ -183,9 +183,9 @@ def converge(want, state="merged", netns=None, check_mode=False, allow_managemen
                     raise VlanError("config", "%s carries the default route or the Ansible connection; "
                                     "set allow_management: true to delete or down it" % ", ".join(sorted(mgmt)))
         scope = _scope(want, state, have, after)
-        result = {"changed": bool(ops), "commands": render.commands(ops, netns),
-                  "before": [model.to_user(have[n]) for n in sorted(have) if n in scope],
-                  "after": [model.to_user(after[n]) for n in sorted(after) if n in scope]}
+        before = [model.to_user(have[n]) for n in sorted(have) if n in scope]
+        result = {"changed": bool(ops), "commands": render.commands(ops, netns), "before": before,
+                  "after": [model.to_user(after[n]) for n in sorted(after) if n in scope] if ops else before}
         if check_mode or not ops:
             return result
         failures = execute(facts, ops)
