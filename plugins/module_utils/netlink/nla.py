@@ -75,6 +75,21 @@ def iter_attrs(buf, offset=0, end=None):
         offset += align4(size)
 
 
+def pick(buf, offset, wanted):
+    """{type: payload} of the wanted attribute types only, in one pass (dumps are large)."""
+    out, end = {}, len(buf)
+    unpack = NLA_HDR.unpack_from
+    while offset + 4 <= end:
+        size, kind = unpack(buf, offset)
+        if size < 4:
+            break
+        kind &= NLA_TYPE_MASK
+        if kind in wanted:
+            out[kind] = buf[offset + 4:offset + size]
+        offset += (size + 3) & ~3
+    return out
+
+
 def attrs_dict(buf, offset=0):
     return dict(iter_attrs(buf, offset))
 

@@ -30,38 +30,33 @@ RT_TABLE_MAIN = 254
 IFF_UP = 0x1
 
 
+LINK_ATTRS = frozenset((IFLA_IFNAME, IFLA_LINKINFO, IFLA_IFALIAS, IFLA_MTU, IFLA_LINK, IFLA_LINK_NETNSID))
+
+
 def ifinfomsg(index=0, flags=0, change=0):
     return IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, flags, change)
 
 
 def parse_link(payload):
-    """The few link attributes we use; a tight loop, since dumps are large."""
+    """The few link attributes we use, picked in one pass."""
     index, flags = struct.unpack_from("=iI", payload, 4)
     link = {"index": index, "name": "", "up": bool(flags & IFF_UP), "kind": None, "alias": "", "mtu": None,
             "link": None, "data": None, "netnsid": None}
-    offset, end, header = IFINFOMSG.size, len(payload), nla.NLA_HDR.unpack_from
-    while offset + 4 <= end:
-        size, kind = header(payload, offset)
-        if size < 4:
-            break
-        kind &= nla.NLA_TYPE_MASK
-        if kind == IFLA_IFNAME:
-            link["name"] = nla.as_str(payload[offset + 4:offset + size])
-        elif kind == IFLA_LINKINFO:
-            for info_type, value in nla.iter_attrs(payload, offset + 4, offset + size):
-                if info_type == IFLA_INFO_KIND:
-                    link["kind"] = nla.as_str(value)
-                elif info_type == IFLA_INFO_DATA:
-                    link["data"] = value
-        elif kind == IFLA_IFALIAS:
-            link["alias"] = nla.as_str(payload[offset + 4:offset + size])
-        elif kind == IFLA_MTU:
-            link["mtu"] = nla.as_u32(payload[offset + 4:offset + size])
-        elif kind == IFLA_LINK:
-            link["link"] = nla.as_u32(payload[offset + 4:offset + size])
-        elif kind == IFLA_LINK_NETNSID:
-            link["netnsid"] = struct.unpack_from("=i", payload, offset + 4)[0]
-        offset += (size + 3) & ~3
+    attrs = nla.pick(payload, IFINFOMSG.size, LINK_ATTRS)
+    if IFLA_IFNAME in attrs:
+        link["name"] = nla.as_str(attrs[IFLA_IFNAME])
+    if IFLA_LINKINFO in attrs:
+        info = nla.pick(attrs[IFLA_LINKINFO], 0, (IFLA_INFO_KIND, IFLA_INFO_DATA))
+        link["kind"] = nla.as_str(info[IFLA_INFO_KIND]) if IFLA_INFO_KIND in info else None
+        link["data"] = info.get(IFLA_INFO_DATA)
+    if IFLA_IFALIAS in attrs:
+        link["alias"] = nla.as_str(attrs[IFLA_IFALIAS])
+    if IFLA_MTU in attrs:
+        link["mtu"] = nla.as_u32(attrs[IFLA_MTU])
+    if IFLA_LINK in attrs:
+        link["link"] = nla.as_u32(attrs[IFLA_LINK])
+    if IFLA_LINK_NETNSID in attrs:
+        link["netnsid"] = struct.unpack_from("=i", attrs[IFLA_LINK_NETNSID])[0]
     return link
 
 
@@ -90,23 +85,13 @@ def del_link_request(index):
 
 def dump_addresses(session, with_prefix=False):
     """[(ifindex, address)] for every IPv4/IPv6 address ('addr/len' with with_prefix)."""
-    out, header = [], nla.NLA_HDR.unpack_from
+    out = []
     for _t, body in session.dump(RTM_GETADDR, IFADDRMSG.pack(0, 0, 0, 0, 0)):
         family, plen, _flags, _scope, index = IFADDRMSG.unpack_from(body)
         if family not in (socket.AF_INET, socket.AF_INET6):
             continue
-        local = address = None
-        offset, end = IFADDRMSG.size, len(body)
-        while offset + 4 <= end:
-            size, attr_type = header(body, offset)
-            if size < 4:
-                break
-            if attr_type == IFA_LOCAL:
-                local = body[offset + 4:offset + size]
-            elif attr_type == IFA_ADDRESS:
-                address = body[offset + 4:offset + size]
-            offset += (size + 3) & ~3
-        raw = local or address
+        attrs = nla.pick(body, IFADDRMSG.size, (IFA_LOCAL, IFA_ADDRESS))
+        raw = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS)
         if raw:
             text = socket.inet_ntop(family, raw)
             out.append((index, "%s/%d" % (text, plen) if with_prefix else text))

@@ -255,18 +255,8 @@ def filter_request(action, ifindex, parent, pref, protocol, kind=None, options=N
 def parse_tcmsg(payload):
     """Dict view of one qdisc or filter message from a dump (kind and options only: dumps are large)."""
     _fam, ifindex, handle, parent, info = TCMSG.unpack_from(payload)
-    kind, options = "", b""
-    offset, end, header = TCMSG.size, len(payload), nla.NLA_HDR.unpack_from
-    while offset + 4 <= end:
-        size, attr_type = header(payload, offset)
-        if size < 4:
-            break
-        attr_type &= nla.NLA_TYPE_MASK
-        if attr_type == TCA_KIND:
-            kind = nla.as_str(payload[offset + 4:offset + size])
-        elif attr_type == TCA_OPTIONS:
-            options = payload[offset + 4:offset + size]
-        offset += (size + 3) & ~3
+    attrs = nla.pick(payload, TCMSG.size, (TCA_KIND, TCA_OPTIONS))
+    kind, options = nla.as_str(attrs.get(TCA_KIND, b"")), attrs.get(TCA_OPTIONS, b"")
     return {"ifindex": ifindex, "handle": handle, "parent": parent,
             "pref": info >> 16, "protocol": socket.ntohs(info & 0xFFFF), "kind": kind, "options": options}
 
