@@ -16,7 +16,7 @@ import errno
 import json
 import os
 
-from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors, safety
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import rtnl, tc
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model, plan, render
@@ -42,15 +42,6 @@ def netem_available(release=None):
         except (IOError, OSError):
             continue
     return False
-
-
-def management_addresses():
-    """Local addresses that an Ansible SSH connection arrived on."""
-    out = set()
-    conn = os.environ.get("SSH_CONNECTION", "").split()
-    if len(conn) == 4:
-        out.add(conn[2])
-    return out
 
 
 # ----------------------------------------------------------- state file --
@@ -355,7 +346,7 @@ def _converge_namespace(ns, netns, jobs, check_mode):
                 job.interface, "network namespace %r" % netns if netns else "the initial network namespace"))
         if job.state in ("present", "replaced") and not job.allow_management:
             if mgmt is None:
-                mgmt = _management_ifindexes(ns)
+                mgmt = safety.management_ifindexes(ns.session)
             if ns.index(job.interface) in mgmt:
                 raise NetemError("interface", "%s carries the default route or the Ansible connection; "
                                  "set allow_management: true to impair it anyway" % job.interface)
@@ -386,14 +377,6 @@ def _converge_namespace(ns, netns, jobs, check_mode):
             job.result["after"] = [model.rule_to_user(r) for r in _gather(ns, netns, job)[0]]
         else:
             job.result["after"] = job.result["before"]
-
-
-def _management_ifindexes(ns):
-    found = rtnl.default_route_ifindexes(ns.session)
-    wanted = management_addresses()
-    if wanted:
-        found.update(index for index, addr in rtnl.dump_addresses(ns.session) if addr in wanted)
-    return found
 
 
 def _gather(ns, netns, job):

@@ -11,11 +11,10 @@ import errno
 import os
 import struct
 
-from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors, safety
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import rtnl, vlan as vlan_codec
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import model, plan, render
-from ansible_collections.aifabric.emulation.plugins.module_utils.netem.core import management_addresses
 
 
 VlanError = errors.ModuleError
@@ -107,10 +106,7 @@ def _check_mtus(after, parent_mtu, want):
 
 
 def _management(facts):
-    found = rtnl.default_route_ifindexes(facts.session)
-    wanted = management_addresses()
-    if wanted:
-        found.update(i for i, a in rtnl.dump_addresses(facts.session) if a in wanted)
+    found = safety.management_ifindexes(facts.session)
     return set(l["name"] for l in facts.links if l["index"] in found)
 
 
