@@ -271,8 +271,9 @@ class Bench:
                 lines.append("| %s | error: %s | %d | - | %s |" % (r["method"], r.get("error"), r["reps"],
                                                                   r["peer"] or ""))
                 continue
-            lines.append("| %s | %.3f | %d | %.2fx | %s |" % (r["method"], r["seconds"], r["reps"],
-                                                             r["seconds"] / base, r["peer"] or ""))
+            ratio = "%.2fx" % (r["seconds"] / base) if base else "-"
+            lines.append("| %s | %.3f | %d | %s | %s |" % (r["method"], r["seconds"], r["reps"], ratio,
+                                                           r["peer"] or ""))
         return "\n".join(lines)
 
     def profile(self):
@@ -322,6 +323,8 @@ def main():
     p.add_argument("--settle-noop", type=float, default=10.0,
                    help="seconds to wait after an apply before the profiled no-op")
     p.add_argument("--profile-only", action="store_true", help="skip the measurements; profile converge only")
+    p.add_argument("--noop-only", action="store_true",
+                   help="measure only the no-op against ip -j link show (no apply methods, no verdicts)")
     p.add_argument("--json", default=os.path.join(REPO, "tests", "output", "bench_vlan.json"))
     args = p.parse_args()
     if os.geteuid() != 0:
@@ -343,7 +346,11 @@ def main():
         report["baselines"] = bench.baselines()
         if args.rmem_max:
             env["rmem_max_booted"], env["rmem_max"] = bench.probe_rmem(args.rmem_max), args.rmem_max
-        if not args.profile_only:
+        if args.noop_only:
+            bench.measure_noop()
+            noop, dump = bench.get("core no-op in-process"), bench.get("ip -j link show")
+            log("no-op in-process / ip -j link show = %.2f" % (noop / dump))
+        elif not args.profile_only:
             bench.measure()
             bench.measure_noop()
             report["verdicts"] = bench.verdicts()

@@ -15,8 +15,9 @@ class ModuleError(Exception):
     """An error that names the parameter it is about (None when none is)."""
 
     def __init__(self, param, message):
-        self.param = param
-        Exception.__init__(self, "%s: %s" % (param, message) if param else message)
+        self.param = None if param is None else str(param)  # str(): a lazily built path becomes text here
+        self.message = message
+        Exception.__init__(self, "%s: %s" % (self.param, message) if self.param else message)
 
 
 class ValidationError(ModuleError, ValueError):

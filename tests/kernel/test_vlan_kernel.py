@@ -9,7 +9,8 @@ from netlab import COLLECTIONS, sh
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import core, model
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="kernel tests need root")
-HAS_8021Q = os.path.exists("/sys/module/8021q")
+HAS_8021Q = os.path.exists("/sys/module/8021q") or subprocess.run(
+    ["modprobe", "-n", "-q", "8021q"], check=False).returncode == 0  # loaded, or loadable on first use
 
 
 def converge(config, netns, **kw):

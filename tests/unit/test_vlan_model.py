@@ -69,3 +69,36 @@ def test_to_user_round_trip():
     assert user["egress_qos_map"] == {"3": 3} and user["addresses"] == ["10.1.0.1/24", "fd00::1/64"]
     assert "gvrp" not in user
     assert model.normalize_config([user]) == [e]
+
+
+HAVE = {"name": "eth0.10", "parent": "eth0", "id": 10, "protocol": "802.1Q", "mtu": 1500, "up": True,
+        "addresses": ["10.0.0.1/24", "fd00::1/64"], "egress": {3: 5}, "ingress": {}, "flags": dict(model.FLAG_DEFAULTS)}
+
+
+@pytest.mark.parametrize("given", [
+    {}, {"mtu": 1500}, {"mtu": 1400}, {"admin_state": "up"}, {"admin_state": "down"},
+    {"addresses": ["10.0.0.1/24"]}, {"addresses": ["fd00::1/64", "10.0.0.1/24"]}, {"addresses": ["10.0.0.2/24"]},
+    {"addresses": []}, {"egress_qos_map": {3: 5}}, {"egress_qos_map": {3: 4}}, {"egress_qos_map": {2: 0}},
+    {"ingress_qos_map": {1: 1}}, {"reorder_hdr": True}, {"reorder_hdr": False}, {"gvrp": True},
+    {"loose_binding": False, "mvrp": False}, {"mvrp": True, "mtu": 1500},
+])
+def test_merged_leaves_alone_agrees_with_merged_into(given):
+    """The planner's shortcut for re-runs must say "nothing to do" exactly when merging changes nothing."""
+    entry = model.normalize_config([dict(given, parent="eth0", id=10)])[0]
+    assert model.merged_leaves_alone(entry, HAVE) == (model.merged_into(entry, HAVE) == HAVE)
+
+
+@pytest.mark.parametrize("text, canonical", [
+    ("10.0.0.1/24", "10.0.0.1/24"), (" 10.0.0.1/24 ", "10.0.0.1/24"), ("10.0.0.1", "10.0.0.1/32"),
+    ("10.0.0.1/024", "10.0.0.1/24"), ("FD00:0::1/64", "fd00::1/64"), ("fd00::1", "fd00::1/128"),
+])
+def test_addresses_come_out_in_the_kernels_spelling(text, canonical):
+    assert model.normalize_address(text) == canonical
+
+
+@pytest.mark.parametrize("text", ["010.0.0.1/24", "10.0.1/24", "10.0.0.256/24", "10.0.0.1/33", "fd00::1/129",
+                                  "10.0.0.1/x", "224.0.0.1/4", "0.0.0.0/0"])
+def test_bad_addresses_name_their_entry_and_index(text):
+    with pytest.raises(model.ValidationError) as err:
+        model.normalize_config([{"parent": "eth0", "id": 10, "addresses": ["10.9.9.9/24", text]}])
+    assert err.value.param == "config[0] (eth0.10).addresses[1]"

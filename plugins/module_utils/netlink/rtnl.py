@@ -30,40 +30,50 @@ RT_TABLE_MAIN = 254
 IFF_UP = 0x1
 
 
-LINK_ATTRS = frozenset((IFLA_IFNAME, IFLA_LINKINFO, IFLA_IFALIAS, IFLA_MTU, IFLA_LINK, IFLA_LINK_NETNSID))
+_LINK_KIND, _LINK_DATA = (IFLA_LINKINFO, IFLA_INFO_KIND), (IFLA_LINKINFO, IFLA_INFO_DATA)
+_LINK_LAYOUTS = nla.Layouts(IFINFOMSG.size, (IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_LINKINFO, IFLA_IFALIAS,
+                                             IFLA_LINK_NETNSID),
+                            nested={IFLA_LINKINFO: (IFLA_INFO_KIND, IFLA_INFO_DATA)})
+_U32 = struct.Struct("=I").unpack_from
+_S32 = struct.Struct("=i").unpack_from
+_INDEX_FLAGS = struct.Struct("=iI").unpack_from
 
 
 def ifinfomsg(index=0, flags=0, change=0):
     return IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, flags, change)
 
 
-def parse_link(payload):
-    """The few link attributes we use, picked in one pass."""
-    index, flags = struct.unpack_from("=iI", payload, 4)
-    link = {"index": index, "name": "", "up": bool(flags & IFF_UP), "kind": None, "alias": "", "mtu": None,
-            "link": None, "data": None, "netnsid": None}
-    attrs = nla.pick(payload, IFINFOMSG.size, LINK_ATTRS)
-    if IFLA_IFNAME in attrs:
-        link["name"] = nla.as_str(attrs[IFLA_IFNAME])
-    if IFLA_LINKINFO in attrs:
-        info = nla.pick(attrs[IFLA_LINKINFO], 0, (IFLA_INFO_KIND, IFLA_INFO_DATA))
-        link["kind"] = nla.as_str(info[IFLA_INFO_KIND]) if IFLA_INFO_KIND in info else None
-        link["data"] = info.get(IFLA_INFO_DATA)
-    if IFLA_IFALIAS in attrs:
-        link["alias"] = nla.as_str(attrs[IFLA_IFALIAS])
-    if IFLA_MTU in attrs:
-        link["mtu"] = nla.as_u32(attrs[IFLA_MTU])
-    if IFLA_LINK in attrs:
-        link["link"] = nla.as_u32(attrs[IFLA_LINK])
-    if IFLA_LINK_NETNSID in attrs:
-        link["netnsid"] = struct.unpack_from("=i", attrs[IFLA_LINK_NETNSID])[0]
-    return link
+def parse_link(buf, start=0, end=None):
+    """The few link attributes we use, from the link message in buf[start:end].
+
+    Written out inline: fact gathering runs this for every link of a namespace.
+    """
+    end = len(buf) if end is None else end
+    index, flags = _INDEX_FLAGS(buf, start + 4)
+    at = _LINK_LAYOUTS.find(buf, start, end).get
+    name, kind, alias, data, mtu, link, netnsid = (at(IFLA_IFNAME), at(_LINK_KIND), at(IFLA_IFALIAS),
+                                                   at(_LINK_DATA), at(IFLA_MTU), at(IFLA_LINK),
+                                                   at(IFLA_LINK_NETNSID))
+    return {"index": index, "name": _string(buf, start, name) if name else "", "up": bool(flags & IFF_UP),
+            "kind": _string(buf, start, kind) if kind else None,
+            "alias": _string(buf, start, alias) if alias else "",
+            "mtu": _U32(buf, start + mtu[0])[0] if mtu else None,
+            "link": _U32(buf, start + link[0])[0] if link else None,
+            "data": bytes(buf[start + data[0]:start + data[0] + data[1]]) if data else None,
+            "netnsid": _S32(buf, start + netnsid[0])[0] if netnsid else None}
+
+
+def _string(buf, start, where):
+    """The NUL-terminated attribute string at where = (offset from start, length)."""
+    text = buf[start + where[0]:start + where[0] + where[1]]
+    cut = text.find(b"\0")
+    return (text if cut < 0 else text[:cut]).decode(errors="replace")
 
 
 def dump_links(session):
     # RTEXT_FILTER_SKIP_STATS: the counters are most of each message and we never read them
     request = ifinfomsg() + nla.attr_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)
-    return [parse_link(body) for _t, body in session.dump(RTM_GETLINK, request)]
+    return session.dump(RTM_GETLINK, request, parse_link)
 
 
 def new_link_request(name, kind, up=True):
@@ -83,19 +93,31 @@ def del_link_request(index):
     return RTM_DELLINK, 0, ifinfomsg(index)
 
 
-def dump_addresses(session, with_prefix=False):
-    """[(ifindex, address)] for every IPv4/IPv6 address ('addr/len' with with_prefix)."""
-    out = []
-    for _t, body in session.dump(RTM_GETADDR, IFADDRMSG.pack(0, 0, 0, 0, 0)):
-        family, plen, _flags, _scope, index = IFADDRMSG.unpack_from(body)
-        if family not in (socket.AF_INET, socket.AF_INET6):
-            continue
-        attrs = nla.pick(body, IFADDRMSG.size, (IFA_LOCAL, IFA_ADDRESS))
-        raw = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS)
-        if raw:
-            text = socket.inet_ntop(family, raw)
-            out.append((index, "%s/%d" % (text, plen) if with_prefix else text))
-    return out
+_ADDR_LAYOUTS = nla.Layouts(IFADDRMSG.size, (IFA_LOCAL, IFA_ADDRESS))
+_INET_FAMILIES = (socket.AF_INET, socket.AF_INET6)
+RT_SCOPE_LINK = 253
+
+
+def dump_addresses(session, with_prefix=False, ipv6_link_local=True):
+    """[(ifindex, address)] for every IPv4/IPv6 address ('addr/len' with with_prefix).
+
+    ipv6_link_local=False leaves out the fe80::/10 addresses the kernel gives every IPv6 link.
+    """
+    find, ntop = _ADDR_LAYOUTS.find, socket.inet_ntop
+
+    def parse(buf, start, end):
+        family, plen, _flags, scope, index = IFADDRMSG.unpack_from(buf, start)
+        if family not in _INET_FAMILIES or (scope == RT_SCOPE_LINK and family == socket.AF_INET6
+                                            and not ipv6_link_local):
+            return None
+        at = find(buf, start, end).get
+        where = at(IFA_LOCAL) or at(IFA_ADDRESS)
+        if where is None:
+            return None
+        text = ntop(family, bytes(buf[start + where[0]:start + where[0] + where[1]]))
+        return index, "%s/%d" % (text, plen) if with_prefix else text
+
+    return [a for a in session.dump(RTM_GETADDR, IFADDRMSG.pack(0, 0, 0, 0, 0), parse) if a is not None]
 
 
 def addr_request(action, ifindex, cidr):

@@ -133,6 +133,7 @@ class NetlinkSession:
             _new_socket(protocol), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)))
         self.seq = 0
         self.pending = []  # (seq, bytes, tag)
+        self._dump_buffer = None
 
     def close(self):
         for sock in (self.sock, self.ioctl_sock):
@@ -224,29 +225,42 @@ class NetlinkSession:
                     return replies
                 replies.append((rtype, body))
 
-    def dump(self, msg_type, payload):
-        """Yield (type, payload) of each reply to a dump request."""
+    def dump(self, msg_type, payload, parse=None):
+        """Replies to a dump request: parse(buf, start, end) of each reply's payload, or (type, bytes).
+
+        Replies are read into one reusable buffer and parsed in place, so
+        parse must copy what it keeps (slicing does).
+        """
+        buf = self._dump_buffer
+        if buf is None:
+            buf = self._dump_buffer = bytearray(RECV_SIZE)
+        unpack, done_type, error_type = nla.NLMSG_HDR.unpack_from, nla.NLMSG_DONE, nla.NLMSG_ERROR
         for attempt in range(30):
             seq = self._next_seq()
             self.sock.send(nla.message(msg_type, nla.NLM_F_REQUEST | nla.NLM_F_DUMP, seq, payload))
-            replies, interrupted = [], False
-            done = False
+            replies, interrupted, done = [], False, False
             while not done:
-                buf = self.sock.recv(RECV_SIZE)
-                for rtype, flags, rseq, body in _split(buf):
+                size = self.sock.recv_into(buf)
+                offset = 0
+                while offset + 16 <= size:
+                    length, rtype, flags, rseq, _pid = unpack(buf, offset)
+                    if length < 16:
+                        break
+                    start, offset = offset + 16, offset + ((length + 3) & ~3)
                     if rseq != seq:
                         continue
                     if flags & NLM_F_DUMP_INTR:
                         interrupted = True
-                    if rtype == nla.NLMSG_DONE:
+                    if rtype == done_type:
                         done = True
                         break
-                    if rtype == nla.NLMSG_ERROR:
-                        code, text = _parse_error(flags, body)
+                    if rtype == error_type:
+                        code, text = _parse_error(flags, bytes(buf[start:start + length - 16]))
                         if code:
                             raise NetlinkError(code, text)
                         continue
-                    replies.append((rtype, body))
+                    end = start + length - 16
+                    replies.append(parse(buf, start, end) if parse else (rtype, bytes(buf[start:end])))
             if not interrupted:
                 return replies
             time.sleep(min(0.01 * (attempt + 1), 0.2))  # let the concurrent change settle (e.g. IPv6 DAD)

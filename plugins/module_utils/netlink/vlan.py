@@ -50,24 +50,47 @@ def encode_data(vid=None, protocol=None, flags=None, egress=None, ingress=None):
     return b"".join(parts)
 
 
+_ATTR_HEADER = nla.NLA_HDR.unpack_from
+_U16 = struct.Struct("=H").unpack_from
+_BE16 = struct.Struct("!H").unpack_from
+_FLAG_VALUES = dict((value, dict((k, bool(value & bit)) for k, bit in FLAG_BITS.items())) for value in range(16))
+
+
 def decode_data(data):
     """{id, protocol, flags{...}, egress_qos_map, ingress_qos_map} (zero entries dropped)."""
-    attrs = nla.attrs_dict(data or b"")
-    out = {"id": None, "protocol": "802.1Q", "flags": dict((k, False) for k in FLAG_BITS),
-           "egress_qos_map": {}, "ingress_qos_map": {}}
-    if IFLA_VLAN_ID in attrs:
-        out["id"] = struct.unpack_from("=H", attrs[IFLA_VLAN_ID])[0]
-    if IFLA_VLAN_PROTOCOL in attrs:
-        out["protocol"] = PROTOCOL_NAMES.get(struct.unpack_from("!H", attrs[IFLA_VLAN_PROTOCOL])[0], "unknown")
-    if IFLA_VLAN_FLAGS in attrs:
-        value = VLAN_FLAGS.unpack_from(attrs[IFLA_VLAN_FLAGS])[0]
-        out["flags"] = dict((k, bool(value & bit)) for k, bit in FLAG_BITS.items())
-    for kind, key in ((IFLA_VLAN_EGRESS_QOS, "egress_qos_map"), (IFLA_VLAN_INGRESS_QOS, "ingress_qos_map")):
-        for _t, entry in nla.iter_attrs(attrs.get(kind, b"")):
-            src, dst = QOS_MAPPING.unpack_from(entry)
-            if dst:
-                out[key][src] = dst
-    return out
+    vid, protocol, flags, egress, ingress = decode_fields(data)
+    return {"id": vid, "protocol": protocol, "flags": dict(flags), "egress_qos_map": dict(egress),
+            "ingress_qos_map": dict(ingress)}
+
+
+def decode_fields(data):
+    """(id, protocol, flags, egress map, ingress map) of IFLA_INFO_DATA.
+
+    Fact gathering calls this for every VLAN and shares the result between
+    VLANs with the same data, so the dicts returned are to be read, never
+    changed.
+    """
+    vid, protocol, flags, egress, ingress = None, "802.1Q", _FLAG_VALUES[0], {}, {}
+    offset, end = 0, len(data or b"")
+    while offset + 4 <= end:
+        size, kind = _ATTR_HEADER(data, offset)
+        if size < 4:
+            break
+        kind &= nla.NLA_TYPE_MASK
+        if kind == IFLA_VLAN_ID:
+            vid = _U16(data, offset + 4)[0]
+        elif kind == IFLA_VLAN_PROTOCOL:
+            protocol = PROTOCOL_NAMES.get(_BE16(data, offset + 4)[0], "unknown")
+        elif kind == IFLA_VLAN_FLAGS:
+            flags = _FLAG_VALUES[VLAN_FLAGS.unpack_from(data, offset + 4)[0] & ALL_FLAGS]
+        elif kind in (IFLA_VLAN_EGRESS_QOS, IFLA_VLAN_INGRESS_QOS):
+            mapping = egress if kind == IFLA_VLAN_EGRESS_QOS else ingress
+            for _t, entry in nla.iter_attrs(data, offset + 4, offset + size):
+                src, dst = QOS_MAPPING.unpack_from(entry)
+                if dst:
+                    mapping[src] = dst
+        offset += (size + 3) & ~3
+    return vid, protocol, flags, egress, ingress
 
 
 def new_vlan_request(name, parent_index, vid, protocol="802.1Q", flags=None, egress=None, ingress=None,

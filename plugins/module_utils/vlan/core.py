@@ -21,7 +21,11 @@ VlanError = errors.ModuleError
 
 
 class Facts:
-    """Links, VLANs and addresses of one namespace."""
+    """Links, VLANs and addresses of one namespace.
+
+    The VLAN entries are shared with the planner's results and between VLANs
+    with identical data (their flags and QoS maps): read them, never change them.
+    """
 
     def __init__(self, session):
         self.session = session
@@ -30,23 +34,26 @@ class Facts:
     def refresh(self):
         self.links = rtnl.dump_links(self.session)
         self.by_name = dict((l["name"], l) for l in self.links)
-        by_index = dict((l["index"], l) for l in self.links)
+        names = dict((l["index"], l["name"]) for l in self.links)
         addrs = {}
-        for index, cidr in rtnl.dump_addresses(self.session, with_prefix=True):
-            if not cidr.lower().startswith("fe80:"):
-                addrs.setdefault(index, []).append(cidr)
+        for index, cidr in rtnl.dump_addresses(self.session, with_prefix=True, ipv6_link_local=False):
+            addrs.setdefault(index, []).append(cidr)
         self.addresses = addrs
         self.vlans = {}
+        decoded = {}  # VLAN data -> fields: the same id on many parents is decoded once
         for l in self.links:
             if l["kind"] != "vlan":
                 continue
-            d = vlan_codec.decode_data(l["data"])
-            parent = by_index.get(l["link"]) if l["netnsid"] is None else None
+            fields = decoded.get(l["data"])
+            if fields is None:
+                fields = decoded[l["data"]] = vlan_codec.decode_fields(l["data"])
+            vid, protocol, flags, egress, ingress = fields
+            parent = names.get(l["link"], "<other netns>") if l["netnsid"] is None else "<other netns>"
+            own = addrs.get(l["index"])
             self.vlans[l["name"]] = {
-                "name": l["name"], "parent": parent["name"] if parent else "<other netns>",
-                "id": d["id"], "protocol": d["protocol"], "mtu": l["mtu"], "up": l["up"],
-                "addresses": model.sort_addresses(addrs.get(l["index"], [])),
-                "egress": d["egress_qos_map"], "ingress": d["ingress_qos_map"], "flags": d["flags"],
+                "name": l["name"], "parent": parent, "id": vid, "protocol": protocol, "mtu": l["mtu"],
+                "up": l["up"], "addresses": model.sort_addresses(own) if own else [],
+                "egress": egress, "ingress": ingress, "flags": flags,
             }
 
     def index(self, name):
@@ -69,18 +76,18 @@ def _parent_mtu_resolver(facts, declared):
 
 def _check_parents(want, facts, declared, netns):
     for i, e in enumerate(want):
-        where = "config[%d] (%s)" % (i, e["name"])
-        if e["parent"] not in facts.by_name and e["parent"] not in declared:
+        parent = facts.by_name.get(e["parent"])
+        if parent is None and e["parent"] not in declared:
             elsewhere = ""
             if netns:
                 with NetlinkSession(None) as init:
                     if init.ifindex(e["parent"]) is not None:
                         elsewhere = "; it is in the initial namespace: a VLAN must be created in its parent's namespace"
-            raise VlanError(where + ".parent", "%s does not exist in %s%s" % (
+            raise VlanError("config[%d] (%s).parent" % (i, e["name"]), "%s does not exist in %s%s" % (
                 e["parent"], "network namespace %r" % netns if netns else "this namespace", elsewhere))
-        parent = facts.by_name.get(e["parent"])
         if parent is not None and parent["netnsid"] is not None and parent["kind"] == "vlan":
-            raise VlanError(where + ".parent", "%s sits on a device in another namespace" % e["parent"])
+            raise VlanError("config[%d] (%s).parent" % (i, e["name"]),
+                            "%s sits on a device in another namespace" % e["parent"])
 
 
 def _check_parent_up(after, facts, want):
@@ -172,7 +179,7 @@ def converge(want, state="merged", netns=None, check_mode=False, allow_managemen
         _check_parent_up(after, facts, want)
         if not allow_management:
             risky = set(op["name"] for op in ops if op["op"] == "delete" or op.get("up") is False)
-            risky |= set(n for n in have if n not in after)
+            risky |= set(have).difference(after)
             if risky:
                 mgmt = _management(facts) & risky
                 if mgmt:

@@ -27,15 +27,30 @@ FIELDS = ("mtu", "up", "addresses", "egress", "ingress")
 ValidationError = errors.ValidationError
 
 
-def _where(i, entry):
-    return "config[%d] (%s)" % (i, entry.get("name") or "%s.%s" % (entry.get("parent"), entry.get("id")))
+class _Where:
+    """'config[i] (name).field' for error messages, formatted only when one is raised."""
+
+    __slots__ = ("i", "entry", "suffix")
+
+    def __init__(self, i, entry, suffix=""):
+        self.i, self.entry, self.suffix = i, entry, suffix
+
+    def __add__(self, suffix):
+        return _Where(self.i, self.entry, self.suffix + suffix)
+
+    def __str__(self):
+        e = self.entry
+        return "config[%d] (%s)%s" % (self.i, e.get("name") or "%s.%s" % (e.get("parent"), e.get("id")), self.suffix)
+
+
+_IFNAME = re.compile(r"^[^\s/:]+$")
 
 
 def normalize_config(config):
     """Validate the module's config list (no kernel access); return canonical entries."""
     out, names, keys, owners = [], {}, {}, {}
     for i, raw in enumerate(config or []):
-        where = _where(i, raw)
+        where = _Where(i, raw)
         e = normalize_entry(raw, where)
         if e["name"] in names:
             raise ValidationError(where + ".name", "%s is declared twice (also config[%d])" % (e["name"], names[e["name"]]))
@@ -45,17 +60,16 @@ def normalize_config(config):
             raise ValidationError(where + ".id", "%s id %d on %s is declared twice (also config[%d])"
                                   % (e["protocol"], e["id"], e["parent"], keys[key]))
         keys[key] = i
-        for addr in e["addresses"] or []:
-            ip = addr.split("/")[0]
-            if owners.get(ip, i) != i:
+        for addr in e["addresses"] or ():
+            ip = addr.split("/", 1)[0]
+            if owners.setdefault(ip, i) != i:
                 raise ValidationError(where + ".addresses", "%s conflicts with config[%d]" % (ip, owners[ip]))
-            owners[ip] = i
         out.append(e)
     for i, e in enumerate(out):
         seen, parent = {e["name"]}, e["parent"]
         while parent in names:
             if parent in seen:
-                raise ValidationError(_where(i, e) + ".parent", "parents form a loop")
+                raise ValidationError(_Where(i, e, ".parent"), "parents form a loop")
             seen.add(parent)
             parent = out[names[parent]]["parent"]
     return out
@@ -66,31 +80,44 @@ def normalize_entry(raw, where):
     if not 1 <= vid <= 4094:
         raise ValidationError(where + ".id", "VLAN id %d is outside 1-4094" % vid)
     name = raw.get("name") or "%s.%d" % (raw["parent"], vid)
-    if len(name.encode()) > IFNAMSIZ:
+    if (len(name) > IFNAMSIZ or not name.isascii()) and len(name.encode()) > IFNAMSIZ:
         raise ValidationError(where + ".name", "%r is %d bytes; Linux allows 15 (set name explicitly)"
                               % (name, len(name.encode())))
-    if not re.match(r"^[^\s/:]+$", name) or name in (".", ".."):
+    if not _IFNAME.match(name) or name in (".", ".."):
         raise ValidationError(where + ".name", "%r is not a valid interface name" % name)
     mtu = raw.get("mtu")
     if mtu is not None and not 68 <= mtu <= 65535:
         raise ValidationError(where + ".mtu", "%d is outside 68-65535" % mtu)
-    addresses = None
-    if raw.get("addresses") is not None:
-        addresses = []
-        for j, text in enumerate(raw["addresses"]):
-            addresses.append(normalize_address(text, "%s.addresses[%d]" % (where, j)))
-        addresses = sort_addresses(set(addresses))
+    addresses = raw.get("addresses")
+    if addresses is not None:
+        addresses = _addresses(addresses, where)
     admin = raw.get("admin_state")
+    egress, ingress = raw.get("egress_qos_map"), raw.get("ingress_qos_map")
     return {
         "name": name, "parent": raw["parent"], "id": vid, "protocol": raw.get("protocol") or "802.1Q",
         "mtu": mtu, "up": None if admin is None else admin == "up", "addresses": addresses,
-        "egress": _qos(raw.get("egress_qos_map"), where + ".egress_qos_map", "skb priority", "PCP"),
-        "ingress": _qos(raw.get("ingress_qos_map"), where + ".ingress_qos_map", "PCP", "skb priority"),
-        "flags": dict((k, raw.get(k)) for k in FLAG_NAMES),
+        "egress": None if egress is None else _qos(egress, where + ".egress_qos_map", "skb priority", "PCP"),
+        "ingress": None if ingress is None else _qos(ingress, where + ".ingress_qos_map", "PCP", "skb priority"),
+        "flags": {"reorder_hdr": raw.get("reorder_hdr"), "gvrp": raw.get("gvrp"), "mvrp": raw.get("mvrp"),
+                  "loose_binding": raw.get("loose_binding")},
     }
 
 
-def normalize_address(text, path):
+def _addresses(texts, where):
+    try:
+        if len(texts) == 1:
+            return [normalize_address(texts[0])]
+        return sort_addresses(set(normalize_address(text) for text in texts))
+    except ValidationError as e:  # name the entry: find which one (only on this error path)
+        for j, text in enumerate(texts):
+            try:
+                normalize_address(text)
+            except ValidationError:
+                raise ValidationError(where + ".addresses[%d]" % j, e.message)
+        raise
+
+
+def normalize_address(text, path=None):
     """'ip/len' in the kernel's own spelling (inet_ntop), validated without the slow ipaddress module."""
     addr, _sep, plen = str(text).strip().partition("/")
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
@@ -105,6 +132,8 @@ def normalize_address(text, path):
     multicast = raw[0] == 0xFF if family == socket.AF_INET6 else 224 <= raw[0] <= 239
     if multicast or not any(raw):
         raise ValidationError(path, "%s cannot be an interface address" % socket.inet_ntop(family, raw))
+    if family == socket.AF_INET:  # inet_pton takes only the canonical dotted quad (no leading zeros)
+        return "%s/%d" % (addr, prefix)
     return "%s/%d" % (socket.inet_ntop(family, raw), prefix)
 
 
@@ -117,6 +146,27 @@ def address_sort_key(text):
 def sort_addresses(addresses):
     """Canonical order; most VLANs carry one address, which needs no parsing."""
     return sorted(addresses, key=address_sort_key) if len(addresses) > 1 else list(addresses)
+
+
+def merged_leaves_alone(entry, have):
+    """True when merging `entry` into `have` changes nothing (the common re-run)."""
+    if (entry["mtu"] is not None and entry["mtu"] != have["mtu"]) or (
+            entry["up"] is not None and entry["up"] != have["up"]):
+        return False
+    if entry["addresses"]:
+        for a in entry["addresses"]:
+            if a not in have["addresses"]:
+                return False
+    for key in ("egress", "ingress"):
+        if entry[key]:
+            for k, v in entry[key].items():
+                if have[key].get(k) != v:
+                    return False
+    flags = have["flags"]
+    for k, v in entry["flags"].items():
+        if v is not None and v != flags[k]:
+            return False
+    return True
 
 
 def _qos(mapping, path, src_name, dst_name):
@@ -169,18 +219,25 @@ def merged_into(entry, have):
 
 
 def to_user(e):
-    """An entry as the module's config would write it."""
+    """An entry as the module's config would write it (built for every VLAN in before/after)."""
     out = {"name": e["name"], "parent": e["parent"], "id": e["id"], "protocol": e["protocol"]}
-    if e.get("mtu") is not None:
+    if e["mtu"] is not None:
         out["mtu"] = e["mtu"]
-    if e.get("up") is not None:
+    if e["up"] is not None:
         out["admin_state"] = "up" if e["up"] else "down"
-    if e.get("addresses") is not None:
+    if e["addresses"] is not None:
         out["addresses"] = list(e["addresses"])
-    for key, name in (("egress", "egress_qos_map"), ("ingress", "ingress_qos_map")):
-        if e.get(key) is not None:
-            out[name] = dict((str(k), v) for k, v in sorted(e[key].items()))  # JSON keys are strings
+    if e["egress"] is not None:
+        out["egress_qos_map"] = _user_map(e["egress"])
+    if e["ingress"] is not None:
+        out["ingress_qos_map"] = _user_map(e["ingress"])
+    flags = e["flags"]
     for k in FLAG_NAMES:
-        if e["flags"].get(k) is not None:
-            out[k] = e["flags"][k]
+        if flags[k] is not None:
+            out[k] = flags[k]
     return out
+
+
+def _user_map(mapping):
+    """JSON keys are strings."""
+    return dict((str(k), mapping[k]) for k in sorted(mapping)) if mapping else {}

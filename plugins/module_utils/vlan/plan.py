@@ -17,8 +17,9 @@ __metaclass__ = type
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import model
 
 
-def identity(e):
-    return (e["parent"], e["id"], e["protocol"])
+def same_identity(a, b):
+    """Same parent, id and protocol: the kernel can change everything else in place."""
+    return a["id"] == b["id"] and a["parent"] == b["parent"] and a["protocol"] == b["protocol"]
 
 
 def plan(want, have, state, parent_mtu):
@@ -37,11 +38,11 @@ def plan(want, have, state, parent_mtu):
     if state != "deleted":
         for e in want:
             h = have.get(e["name"])
-            if state == "merged" and h is not None and identity(h) == identity(e):
-                targets[e["name"]] = model.merged_into(e, h)
+            if state == "merged" and h is not None and same_identity(h, e):
+                targets[e["name"]] = h if model.merged_leaves_alone(e, h) else model.merged_into(e, h)
             else:
                 targets[e["name"]] = model.with_defaults(e, parent_mtu(e))
-                if h is not None and identity(h) != identity(e):
+                if h is not None and not same_identity(h, e):
                     deleting.add(e["name"])
     gone = _closure(deleting, have)
     after_all = dict(have)
@@ -50,6 +51,8 @@ def plan(want, have, state, parent_mtu):
     creates, modifies, addrs = [], [], []
     for name, t in targets.items():
         h = have.get(name)
+        if t is h and name not in gone:
+            continue
         if h is None or name in gone:
             creates.append({"op": "create", "entry": t, "depth": depth(t, names)})
             addrs.extend({"op": "addr", "action": "add", "name": name, "address": a} for a in t["addresses"])
