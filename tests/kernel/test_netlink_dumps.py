@@ -23,6 +23,7 @@ def macvlans(pair):
                   "link set %s up" % name]
         if i % 7 == 0:
             lines.append("link set %s alias rail-%d" % (name, i))
+    lines.append("addr add 10.91.0.1 peer 10.91.0.2 dev mv0")  # IFA_LOCAL and IFA_ADDRESS differ
     path = "/tmp/afdump-%s.batch" % pair.a
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

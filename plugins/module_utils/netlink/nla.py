@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import operator
 import struct
 
 NLMSG_HDR = struct.Struct("=IHHII")  # len, type, flags, seq, pid
@@ -97,9 +96,11 @@ class Layouts:
     A dump brings hundreds of messages that share one attribute layout, and
     walking ~40 attributes per message in Python is the slowest part of
     gathering facts. The first message of each layout is walked; the others
-    are checked against it with one C-level read of all their attribute
-    headers. Headers hold every length and type, so when they all match, the
-    chain is the same and the wanted attributes are at the same offsets.
+    are checked against it by reading all their attribute headers with one
+    precompiled struct and comparing them with the recorded ones. Headers hold
+    every length and type, so when they all match, the chain is the same and
+    the wanted attributes are at the same offsets. Nothing is assumed about
+    the order in which the kernel puts attributes.
 
     `nested` maps a wanted type to the child types wanted inside it; their
     headers are checked too, and they are found under (type, child type).
@@ -111,58 +112,52 @@ class Layouts:
         self.header_size = header_size
         self.wanted = frozenset(wanted)
         self.nested = dict(nested or {})
-        self.layouts = {}
-        self._buf = self._words = None
+        self.layouts = {}  # (message size, first attribute header) -> (read headers, headers, found)
 
     def find(self, buf, start, end):
         """{type or (type, child): (payload offset from start, payload length)} (shared: do not modify)."""
-        words = self._words_of(buf)
-        if words is None:
-            return self._walk(buf, start, end)[0]
-        key = (end - start, words[(start + self.header_size) >> 2])
+        key = (end - start, _U32(buf, start + self.header_size)[0] if end - start >= self.header_size + 4 else 0)
         layout = self.layouts.get(key)
         if layout is not None:
             read_headers, headers, found = layout
-            if read_headers(words[start >> 2:(end + 3) >> 2]) == headers:
+            if read_headers(buf, start) == headers:
                 return found
-        found, header_words = self._walk(buf, start, end)
-        if header_words:
+        found, offsets = {}, []
+        self._walk(buf, start, start + self.header_size, end, None, found, offsets)
+        if offsets:
             if len(self.layouts) >= self.MAX_LAYOUTS:
                 self.layouts.clear()
-            read_headers = operator.itemgetter(*header_words)
-            self.layouts[key] = (read_headers, read_headers(words[start >> 2:(end + 3) >> 2]), found)
+            read_headers = _headers_reader(offsets)
+            self.layouts[key] = (read_headers, read_headers(buf, start), found)
         return found
 
-    def _words_of(self, buf):
-        """buf as native u32 words, when its attributes are 4-byte aligned in it (a session's dump buffer)."""
-        if buf is not self._buf:
-            words = None
-            if isinstance(buf, bytearray) and len(buf) % 4 == 0:
-                words = memoryview(buf).cast("I")
-            self._buf, self._words = buf, words
-        return self._words
-
-    def _walk(self, buf, start, end):
-        found, header_words = {}, []
-        if start % 4 or self.header_size % 4:
-            header_words = None
-        self._walk_level(buf, start, start + self.header_size, end, None, found, header_words)
-        return found, header_words
-
-    def _walk_level(self, buf, start, offset, end, parent, found, header_words):
+    def _walk(self, buf, start, offset, end, parent, found, offsets):
         wanted = self.wanted if parent is None else self.nested[parent]
         while offset + 4 <= end:
             size, kind = NLA_HDR.unpack_from(buf, offset)
             if size < 4:
                 break
-            if header_words is not None:
-                header_words.append((offset - start) >> 2)
+            offsets.append(offset - start)
             kind &= NLA_TYPE_MASK
             if kind in wanted:
                 found[kind if parent is None else (parent, kind)] = (offset + 4 - start, size - 4)
                 if parent is None and kind in self.nested:
-                    self._walk_level(buf, start, offset + 4, offset + size, kind, found, header_words)
+                    self._walk(buf, start, offset + 4, offset + size, kind, found, offsets)
             offset += (size + 3) & ~3
+
+
+_U32 = struct.Struct("=I").unpack_from
+
+
+def _headers_reader(offsets):
+    """unpack_from(buf, start) of the 32-bit attribute headers at these offsets, in one call."""
+    fmt, position = ["="], 0
+    for offset in offsets:
+        if offset > position:
+            fmt.append("%dx" % (offset - position))
+        fmt.append("I")
+        position = offset + 4
+    return struct.Struct("".join(fmt)).unpack_from
 
 
 def attrs_dict(buf, offset=0):

@@ -93,7 +93,6 @@ def del_link_request(index):
     return RTM_DELLINK, 0, ifinfomsg(index)
 
 
-_ADDR_LAYOUTS = nla.Layouts(IFADDRMSG.size, (IFA_LOCAL, IFA_ADDRESS))
 _INET_FAMILIES = (socket.AF_INET, socket.AF_INET6)
 RT_SCOPE_LINK = 253
 
@@ -102,19 +101,29 @@ def dump_addresses(session, with_prefix=False, ipv6_link_local=True):
     """[(ifindex, address)] for every IPv4/IPv6 address ('addr/len' with with_prefix).
 
     ipv6_link_local=False leaves out the fe80::/10 addresses the kernel gives every IPv6 link.
+    IFA_LOCAL wins over IFA_ADDRESS (the peer, on point-to-point links).
     """
-    find, ntop = _ADDR_LAYOUTS.find, socket.inet_ntop
+    header, ntop = nla.NLA_HDR.unpack_from, socket.inet_ntop
 
     def parse(buf, start, end):
         family, plen, _flags, scope, index = IFADDRMSG.unpack_from(buf, start)
         if family not in _INET_FAMILIES or (scope == RT_SCOPE_LINK and family == socket.AF_INET6
                                             and not ipv6_link_local):
             return None
-        at = find(buf, start, end).get
-        where = at(IFA_LOCAL) or at(IFA_ADDRESS)
+        offset, where = start + IFADDRMSG.size, None
+        while offset + 4 <= end:  # a few attributes, IFA_LOCAL among the first: no layout cache needed
+            size, kind = header(buf, offset)
+            if size < 4:
+                break
+            if kind == IFA_LOCAL:
+                where = offset
+                break
+            if kind == IFA_ADDRESS:
+                where = offset
+            offset += (size + 3) & ~3
         if where is None:
             return None
-        text = ntop(family, bytes(buf[start + where[0]:start + where[0] + where[1]]))
+        text = ntop(family, bytes(buf[where + 4:where + header(buf, where)[0]]))
         return index, "%s/%d" % (text, plen) if with_prefix else text
 
     return [a for a in session.dump(RTM_GETADDR, IFADDRMSG.pack(0, 0, 0, 0, 0), parse) if a is not None]
