@@ -217,7 +217,7 @@ class Bench:
         self.m_core_inproc()
         self.verify("core (before no-op)")
         noop, noop_proc, dump = [], [], []
-        for _rep in range(self.args.reps):
+        for _rep in range(self.args.reps_noop):
             noop.append(self.m_core_inproc(changed=False))
             noop_proc.append(self.m_core_process(changed=False))
             dump.append(self.m_dump())
@@ -312,6 +312,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=1000, help="VLANs (over 8 parents; at most 8 * 3995)")
     p.add_argument("--reps", type=int, default=3, help="repetitions (median reported)")
+    p.add_argument("--reps-noop", type=int, default=7,
+                   help="repetitions of the no-op and of ip -j link show (each well under a second in-process)")
     p.add_argument("--reps-each", type=int, default=1,
                    help="repetitions of ip per-interface (3 forks per VLAN: minutes under TCG)")
     p.add_argument("--settle", type=float, default=1.0, help="seconds to wait after re-creating the parents")
