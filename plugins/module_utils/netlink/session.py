@@ -234,6 +234,10 @@ class NetlinkSession:
         buf = self._dump_buffer
         if buf is None:
             buf = self._dump_buffer = bytearray(RECV_SIZE)
+        with memoryview(buf) as view:  # one copy per reply when there is no parser
+            return self._dump(msg_type, payload, parse, buf, view)
+
+    def _dump(self, msg_type, payload, parse, buf, view):
         unpack, done_type, error_type = nla.NLMSG_HDR.unpack_from, nla.NLMSG_DONE, nla.NLMSG_ERROR
         for attempt in range(30):
             seq = self._next_seq()
@@ -260,7 +264,7 @@ class NetlinkSession:
                             raise NetlinkError(code, text)
                         continue
                     end = start + length - 16
-                    replies.append(parse(buf, start, end) if parse else (rtype, bytes(buf[start:end])))
+                    replies.append(parse(buf, start, end) if parse else (rtype, view[start:end].tobytes()))
             if not interrupted:
                 return replies
             time.sleep(min(0.01 * (attempt + 1), 0.2))  # let the concurrent change settle (e.g. IPv6 DAD)
