@@ -31,7 +31,7 @@ extends_documentation_fragment:
 options:
   interface:
     description:
-      - Network interface to impair. Required unless O(state=gathered).
+      - Network interface to impair (one-interface form). Required unless O(state=gathered) or O(config) is set.
     type: str
     aliases: [dev]
   netns:
@@ -48,27 +48,42 @@ options:
     default: egress
   state:
     description:
-      - V(present) adds or updates the named rules and keeps the other rules on the interface.
-      - V(replaced) makes the given rules the only ones on the interface and direction.
-      - V(absent) removes the named rules, or everything this collection owns on the interface and direction
-        when O(rules) is omitted.
-      - V(gathered) reads the rules from the kernel into RV(gathered), for one interface or for all.
+      - The same names mean the same in every module of this collection.
+      - V(merged) (alias V(present)) adds or updates the named rules and keeps the other rules on the interface.
+        An empty O(rules) list is an error with this state; use V(deleted) to remove every rule.
+      - V(replaced) makes the given rules the only ones on the interface and direction; an empty list removes
+        them all.
+      - V(overridden) is V(replaced) for every entry given, and also removes every tree this collection owns on
+        interfaces not given, in the namespaces named.
+      - V(deleted) (alias V(absent)) removes the named rules, or everything this collection owns on the interface
+        and direction when O(rules) is omitted.
+      - V(gathered) reads the rules from the kernel into RV(gathered), for the interfaces given or for all.
       - V(rendered) returns the equivalent C(tc) commands in RV(rendered) without touching the kernel.
+      - V(parsed) reads O(running_config), the output of C(tc -j qdisc show), into RV(parsed) without touching
+        the kernel.
     type: str
-    choices: [present, replaced, absent, gathered, rendered]
-    default: present
+    choices: [merged, present, replaced, overridden, deleted, absent, gathered, rendered, parsed]
+    default: merged
+  running_config:
+    description:
+      - With O(state=parsed), the JSON text printed by C(tc -j qdisc show).
+    type: str
   allow_management:
     description:
-      - Allow impairing the interface that carries the default route or the address Ansible connected to.
+      - Allow impairing the interface that carries the Ansible connection. The controller tells the module which
+        address it connected to, so this works under C(become); see the collection's docs/guard.md.
     type: bool
     default: false
   rules:
     description:
       - Impairment rules. At most one rule may omit O(rules[].match); it applies to all traffic no other rule
         matches. The first matching rule wins, in the order given.
+      - "A string is shorthand for the section's main value: O(rules[].delay=5ms) means C(delay: {time: 5ms}),
+        O(rules[].loss=1%) means C(loss: {percent: 1%}), and likewise C(rate), C(duplicate), C(corrupt) and
+        C(reorder)."
     type: list
     elements: dict
-    suboptions:
+    suboptions: &rule_options
       name:
         description: Identifies the rule across runs.
         type: str
@@ -260,6 +275,32 @@ options:
       seed:
         description: PRNG seed, so the random decisions (loss, corruption, duplication, jitter) repeat exactly across runs. Linux 6.6 or newer.
         type: int
+  config:
+    description:
+      - Bulk form, one entry per interface and direction, in any namespaces; one task then impairs every link of
+        a fabric. Each namespace is read once and changed in batches, and a refusal anywhere rolls back every
+        entry of the task. Mutually exclusive with O(interface) and O(rules).
+    type: list
+    elements: dict
+    suboptions:
+      interface:
+        description: Network interface to impair, at most 15 bytes.
+        type: str
+        required: true
+        aliases: [dev]
+      netns:
+        description: Named network namespace or a path to a namespace file. Default the Ansible process's own.
+        type: str
+      direction:
+        description: As O(direction).
+        type: str
+        choices: [egress, ingress]
+        default: egress
+      rules:
+        description: As O(rules). Required unless O(state=deleted) or O(state=gathered).
+        type: list
+        elements: dict
+        suboptions: *rule_options
 notes:
   - Runs on the managed host as root. Uses only netlink; no C(tc) process is started.
   - Names and distribution tables of rules, which the kernel does not report, are kept in
@@ -349,12 +390,14 @@ rendered:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aifabric.emulation.plugins.module_utils.netem.argspec import ARGUMENT_SPEC, REQUIRED_IF
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem.argspec import (
+    ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE, REQUIRED_IF)
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem.resource import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF,
+                           mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
     run_module(module)
 
 

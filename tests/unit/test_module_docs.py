@@ -96,7 +96,7 @@ def test_documentation_header(name):
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_required_if_names_real_options(name):
     m = LOADED[name]
-    for key, value, needed in m.required_if:
+    for key, value, needed, *_any in m.required_if:
         assert value in m.spec[key]["choices"]
         assert set(needed) <= set(m.spec)
 
@@ -159,9 +159,12 @@ def test_example_task(name, index):
     assert list(_unknown_keys(params, m.spec)) == []
     assert list(_missing_required(params, m.spec)) == []
     assert list(_bad_choices(params, m.spec)) == []
-    for key, value, needed in m.required_if:
+    for key, value, needed, *any_of in m.required_if:
         if params.get(key, m.spec[key].get("default")) == value:
-            assert set(needed) <= set(params), "%s=%s needs %s" % (key, value, needed)
+            if any_of and any_of[0]:
+                assert set(needed) & set(params), "%s=%s needs one of %s" % (key, value, needed)
+            else:
+                assert set(needed) <= set(params), "%s=%s needs %s" % (key, value, needed)
 
 
 def test_vlan_examples_validate():

@@ -8,7 +8,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DISTRIBUTIONS = ["uniform", "normal", "pareto", "paretonormal", "custom"]
-STATES = ["present", "replaced", "absent", "gathered", "rendered"]
+# merged/deleted are the canonical names; present/absent are their documented aliases
+STATES = ["merged", "present", "replaced", "overridden", "deleted", "absent", "gathered", "rendered", "parsed"]
 
 _PAIR = dict(percent=dict(type="str", required=True), correlation=dict(type="str"))
 
@@ -64,18 +65,34 @@ RULE_SPEC = dict(
     seed=dict(type="int"),
 )
 
+DIRECTIONS = ["egress", "ingress"]
+
+CONFIG_SPEC = dict(
+    interface=dict(type="str", required=True, aliases=["dev"]),
+    netns=dict(type="str"),
+    direction=dict(type="str", choices=DIRECTIONS, default="egress"),
+    rules=dict(type="list", elements="dict", options=RULE_SPEC),
+)
+
 ARGUMENT_SPEC = dict(
+    config=dict(type="list", elements="dict", options=CONFIG_SPEC),
     interface=dict(type="str", aliases=["dev"]),
     netns=dict(type="str"),
-    direction=dict(type="str", choices=["egress", "ingress"], default="egress"),
+    direction=dict(type="str", choices=DIRECTIONS, default="egress"),
     rules=dict(type="list", elements="dict", options=RULE_SPEC),
-    state=dict(type="str", choices=STATES, default="present"),
+    running_config=dict(type="str"),
+    state=dict(type="str", choices=STATES, default="merged"),
     allow_management=dict(type="bool", default=False),
 )
 
+MUTUALLY_EXCLUSIVE = [("config", "interface"), ("config", "rules")]
+
 REQUIRED_IF = [
-    ("state", "present", ["interface", "rules"]),
-    ("state", "replaced", ["interface", "rules"]),
-    ("state", "absent", ["interface"]),
-    ("state", "rendered", ["interface", "rules"]),
+    ("state", "merged", ["interface", "config"], True),
+    ("state", "present", ["interface", "config"], True),
+    ("state", "replaced", ["interface", "config"], True),
+    ("state", "deleted", ["interface", "config"], True),
+    ("state", "absent", ["interface", "config"], True),
+    ("state", "rendered", ["interface", "config"], True),
+    ("state", "parsed", ["running_config"]),
 ]

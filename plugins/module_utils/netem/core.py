@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: aifabric.emulation contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Bulk netem engine: gather, plan and apply for many interfaces at once.
+"""netem resource on the engine: many interfaces and namespaces in one run.
 
-One netlink session per namespace: one link dump and one qdisc dump serve
+One netlink session per namespace: one qdisc dump (links by ioctl) serves
 every interface in it, and all changes go out as batched requests. Fabric
 staging and impairment sweeps call converge() directly.
 """
@@ -12,59 +12,88 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ctypes
 import errno
+import fcntl
 import json
 import os
+import tempfile
+import threading
 
-from ansible_collections.aifabric.emulation.plugins.module_utils import errors, safety
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils.engine import apply, resource
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import rtnl, tc
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model, plan, render
 
 STATE_DIR = os.environ.get("AIFABRIC_STATE_DIR", "/run/aifabric-emulation")
-NETEM_MISSING = ("sch_netem is not available in kernel %s: load it with `modprobe sch_netem` "
-                 "(Debian/Ubuntu ship it in linux-image-* / linux-modules-extra-*)")
 
 
 NetemError = errors.ModuleError
 
 
-def netem_available(release=None):
-    release = release or os.uname()[2]
-    if os.path.exists("/sys/module/sch_netem"):
-        return True
-    base = os.path.join("/lib/modules", release)
-    for name in ("modules.builtin", "modules.dep"):
+def netem_available():
+    """Ask the kernel: add a netem qdisc on lo in a private, throwaway network namespace.
+
+    Nothing on the host is touched, and a kernel that autoloads sch_netem or
+    has it built in (no /lib/modules, containers) answers yes.
+    """
+    answer = []
+
+    def probe():
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNET) != 0:  # this thread only; it dies with the thread's last socket
+            answer.append(None)
+            return
         try:
-            with open(os.path.join(base, name)) as f:
-                if "sch_netem.ko" in f.read():
-                    return True
-        except (IOError, OSError):
-            continue
-    return False
+            with NetlinkSession() as session:  # opened in this thread's new namespace; lo is ifindex 1
+                session.queue(*tc.qdisc_request("add", 1, plan.TC_H_ROOT, plan.ROOT_HANDLE, "netem",
+                                                tc.encode_netem(model.empty_netem())))
+                answer.append(session.flush()[0].ok)
+        except (OSError, ValueError):
+            answer.append(None)
+
+    worker = threading.Thread(target=probe)
+    worker.start()
+    worker.join()
+    return bool(answer and answer[0])
+
+
+CLONE_NEWNET = 0x40000000
 
 
 # ----------------------------------------------------------- state file --
 
 
 class StateStore:
-    """What the kernel cannot tell us (rule names, tables, user seeds), one file per namespace."""
+    """What the kernel cannot tell us (rule names, tables, user seeds), one file per namespace.
+
+    save() re-reads the file under an exclusive flock and applies only this
+    run's changes, then renames a unique temporary file over it, so concurrent
+    runs on one host (Ansible forks against emulated endpoints) keep each
+    other's records.
+    """
 
     def __init__(self, netns):
         key = (netns or "_init").strip("/").replace("/", "_")
         self.path = os.path.join(STATE_DIR, "netem", key + ".json")
-        self.dirty = False
+        self.changes = {}
+        self.data = self._read()
+
+    def _read(self):
         try:
             with open(self.path) as f:
-                self.data = json.load(f)
+                return json.load(f)
         except (IOError, OSError, ValueError):
-            self.data = {}
+            return {}
 
     def get(self, dev, direction):
-        return self.data.get("%s.%s" % (dev, direction), {})
+        key = "%s.%s" % (dev, direction)
+        if key in self.changes:
+            return self.changes[key] or {}
+        return self.data.get(key, {})
 
     def put(self, dev, direction, rules):
-        key = "%s.%s" % (dev, direction)
         bands = {}
         for band, rule in plan.layout(rules)[2]:
             delay = rule["delay_dist"]
@@ -72,26 +101,36 @@ class StateStore:
                                 "slot_dist": model.dist_id(rule["slot_dist"]),
                                 "seed_set": rule["netem"]["seed"] is not None,
                                 "delay_file": delay.get("file") if isinstance(delay, dict) else None}
-        if bands:
-            self.data[key] = {"bands": bands}
-        else:
-            self.data.pop(key, None)
-        self.dirty = True
+        self.changes["%s.%s" % (dev, direction)] = {"bands": bands} if bands else None
 
     def save(self):
-        if not self.dirty:
+        if not self.changes:
             return
-        if not self.data:
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
-            return
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(json.dumps(self.data, sort_keys=True, separators=(",", ":")))
-        os.rename(tmp, self.path)
+        folder = os.path.dirname(self.path)
+        os.makedirs(folder, exist_ok=True)
+        with open(self.path + ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data = self._read()
+            for key, value in self.changes.items():
+                if value is None:
+                    data.pop(key, None)
+                else:
+                    data[key] = value
+            if not data:
+                try:
+                    os.unlink(self.path)
+                except OSError:
+                    pass
+            else:
+                fd, tmp = tempfile.mkstemp(prefix=os.path.basename(self.path) + ".", dir=folder)
+                try:
+                    with os.fdopen(fd, "w") as f:
+                        f.write(json.dumps(data, sort_keys=True, separators=(",", ":")))
+                    os.rename(tmp, self.path)
+                except BaseException:
+                    os.unlink(tmp)
+                    raise
+        self.data, self.changes = data, {}
 
 
 # ------------------------------------------------------------- gather --
@@ -103,6 +142,7 @@ class Namespace:
     def __init__(self, session, netns=None):
         self.session = session
         self.state = StateStore(netns)
+        self.encoded = {}  # netem options per rule object: a bulk run encodes one rule for many interfaces
         self._links = None
         self._index = {}
         self.refresh_qdiscs()
@@ -221,9 +261,10 @@ def _kernel_rule(band, netem, tuples, prefs, bands_meta):
 
 
 def desired_rules(state, have, rules):
-    if state == "replaced":
-        return list(rules)
-    if state == "absent":
+    state = resource.canonical_state(state)
+    if state in ("replaced", "overridden"):
+        return list(rules or [])
+    if state == "deleted":
         if rules is None:
             return []
         drop = set(r["name"] for r in rules)
@@ -243,7 +284,10 @@ def _encode(op, ns, cache):
     if op["op"] == "link":
         if op["action"] == "add":
             return [rtnl.new_link_request(op["dev"], op["kind"]), rtnl.set_alias_request(op["dev"], op["alias"])]
-        return [rtnl.del_link_request(ns.index(op["dev"]))]
+        index = ns.index(op["dev"])
+        if index is None:
+            raise KeyError(op["dev"])
+        return [rtnl.del_link_request(index)]
     return [_encode_tc(op, ns, cache)]
 
 
@@ -279,107 +323,132 @@ def _table(dist):
     return dist.get("table") if isinstance(dist, dict) else None
 
 
-def execute(ns, ops):
-    """Apply ops in order, batching runs of tc ops; return the failed (op, ack)s."""
-    failures, i, cache = [], 0, {}
-    while i < len(ops):
-        is_link = ops[i]["op"] == "link"
-        j = i
-        while j < len(ops) and (ops[j]["op"] == "link") == is_link:
-            j += 1
-        for op in ops[i:j]:
-            try:
-                requests = _encode(op, ns, cache)
-            except KeyError:
-                failures.append((op, None))
-                continue
-            for msg_type, flags, payload in requests:
-                ns.session.queue(msg_type, flags, payload, tag=op)
-        failures.extend((a.tag, a) for a in ns.session.flush() if not a.ok)
-        if is_link:
-            ns.forget_links()
-        i = j
-    return failures
-
-
-def describe_failure(op, ack):
-    line = " ".join(render.command(op))
-    if ack is None:
-        return "%s: device vanished" % line
-    text = ack.text or os.strerror(ack.errno)
-    if op.get("kind") == "netem" and ack.errno in (errno.ENOENT, errno.EOPNOTSUPP) and not netem_available():
-        return NETEM_MISSING % os.uname()[2]
-    return "%s: %s" % (line, text)
-
-
-# ------------------------------------------------------------- converge --
+NETEM_HINT = "sch_netem is not available in kernel %s: load it with `modprobe sch_netem` " \
+    "(Debian/Ubuntu ship it in linux-image-* / linux-modules-extra-*)"
 
 
 class Job:
-    """One interface and direction to converge."""
+    """One interface and direction to converge; its result is filled in by converge()."""
 
-    def __init__(self, interface, rules=None, state="present", netns=None, direction="egress",
-                 allow_management=False):
-        self.interface, self.rules, self.state = interface, rules, state
+    def __init__(self, interface, rules=None, state="merged", netns=None, direction="egress",
+                 allow_management=False, field="interface"):
+        self.interface, self.rules, self.state = interface, rules, resource.canonical_state(state)
         self.netns, self.direction, self.allow_management = netns, direction, allow_management
+        self.field = field  # where the job came from in the module's options, for messages
         self.result = {"changed": False, "interface": interface, "netns": netns, "direction": direction,
-                       "before": [], "after": [], "commands": [], "warnings": []}
+                       "before": [], "after": [], "commands": []}
         self.ops, self.have, self.want = [], [], []
 
+    @property
+    def key(self):
+        return (self.interface, self.direction)
 
-def converge(jobs, check_mode=False):
-    """Converge every job; one session per namespace. Returns the jobs."""
-    by_ns = {}
-    for job in jobs:
-        by_ns.setdefault(job.netns, []).append(job)
-    for netns, group in by_ns.items():
-        with NetlinkSession(netns) as session:
-            _converge_namespace(Namespace(session, netns), netns, group, check_mode)
+
+class NetemResource(resource.Resource):
+    """Owned netem trees on interfaces of any namespaces; an entry is a Job."""
+
+    def scopes(self, jobs):
+        order, groups = [], {}
+        for job in jobs:
+            if job.netns not in groups:
+                order.append(job.netns)
+                groups[job.netns] = []
+            groups[job.netns].append(job)
+        return [(ns, groups[ns]) for ns in order]
+
+    def open(self, netns):
+        ctx = resource.Resource.open(self, netns)
+        ctx.ns = Namespace(ctx.session, netns)
+        return ctx
+
+    def gather(self, scope):
+        ns = scope.ctx.ns
+        if scope.have is not None:
+            ns.refresh_qdiscs()
+        have = {}
+        for job in scope.entries:
+            if ns.index(job.interface) is None:
+                raise NetemError(job.field, "interface %r not found in %s" % (job.interface, _where(scope.netns)))
+            have[job.key] = _gather(ns, job)
+        return have
+
+    def items(self, scope, have):
+        return dict((job.key, [model.rule_to_user(r) for r in have[job.key][0]]) for job in scope.entries)
+
+    def plan(self, scope):
+        ns, predicted, ops = scope.ctx.ns, {}, []
+        for job in scope.entries:
+            _plan_job(ns, job, *scope.have[job.key])
+            predicted[job.key] = [model.rule_to_user(r) for r in job.want] if job.ops else scope.before[job.key]
+            ops.extend(job.ops)
+        return _waves(ops), predicted
+
+    def guard_targets(self, scope):
+        """Impairing the connection's interface, either way, can cut it (per-job allow_management)."""
+        targets = []
+        for job in scope.entries:
+            if job.want and job.ops and not job.allow_management:
+                what = "impair its egress" if job.direction == "egress" else "redirect its ingress through an IFB"
+                targets.append((scope.ctx.ns.index(job.interface), job.field, what))
+        return targets
+
+    def encode(self, scope, op):
+        return _encode(op, scope.ctx.ns, scope.ctx.ns.encoded)
+
+    def after_wave(self, scope, wave):
+        if wave[0]["op"] == "link":
+            scope.ctx.ns.forget_links()
+
+    def render(self, scope, ops):
+        return render.commands(ops, scope.netns)
+
+    def explain(self, scope, failure):
+        op = failure.op or {}
+        if op.get("kind") == "netem" and failure.errno in (errno.ENOENT, errno.EOPNOTSUPP) and not netem_available():
+            return NETEM_HINT % os.uname()[2]
+        return failure.text
+
+    def revert(self, scope, now):
+        ops = []
+        for job in scope.entries:
+            if not job.ops:
+                continue
+            have, _foreign, hook = now[job.key]
+            if job.direction == "egress":
+                ops += plan.plan_tree(job.interface, have, job.have)
+            elif not job.have:
+                ops += plan.plan_ingress_hook(job.interface, hook, [], hook["ifb"])[0]
+            elif hook["ifb"]:
+                ops += plan.plan_tree(hook["ifb"], have, job.have)
+        return _waves(ops)
+
+    def committed(self, scope):
+        for job in scope.entries:
+            if job.ops:
+                scope.ctx.ns.state.put(job.interface, job.direction, job.want)
+        scope.ctx.ns.state.save()
+
+
+def _waves(ops):
+    """Links (IFB devices) and tc objects alternate in the order planned; each run is one batch."""
+    return apply.waves_by(ops, lambda op: op["op"] == "link")
+
+
+def _where(netns):
+    return "network namespace %r" % netns if netns else "the initial network namespace"
+
+
+def converge(jobs, check_mode=False, environ=None):
+    """Converge every job; one session per namespace. Fills job.result and returns the jobs."""
+    run = NetemResource(check_mode=check_mode, environ=environ).converge(jobs)
+    for scope in run.scopes:
+        for job in scope.entries:
+            job.result.update(changed=bool(job.ops), commands=render.commands(job.ops, job.netns),
+                              before=scope.before[job.key], after=run.after[id(scope)][job.key])
     return jobs
 
 
-def _converge_namespace(ns, netns, jobs, check_mode):
-    mgmt = None
-    for job in jobs:
-        if ns.index(job.interface) is None:
-            raise NetemError("interface", "interface %r not found in %s" % (
-                job.interface, "network namespace %r" % netns if netns else "the initial network namespace"))
-        if job.state in ("present", "replaced") and not job.allow_management:
-            if mgmt is None:
-                mgmt = safety.management_ifindexes(ns.session)
-            if ns.index(job.interface) in mgmt:
-                raise NetemError("interface", "%s carries the default route or the Ansible connection; "
-                                 "set allow_management: true to impair it anyway" % job.interface)
-        _plan_job(ns, netns, job)
-    todo = [job for job in jobs if job.ops]
-    for job in todo:
-        job.result["changed"] = True
-        job.result["commands"] = render.commands(job.ops, netns)
-    if check_mode or not todo:
-        for job in jobs:
-            job.result["after"] = [model.rule_to_user(r) for r in job.want] if job.ops else job.result["before"]
-        return
-    if any(op.get("kind") == "netem" and op["action"] != "delete" for job in todo for op in job.ops):
-        if not netem_available():
-            raise NetemError(None, NETEM_MISSING % os.uname()[2])
-    failures = execute(ns, [op for job in todo for op in job.ops])
-    ns.refresh_qdiscs()
-    if failures:
-        _rollback(ns, netns, todo)
-        raise NetemError(None, "the kernel refused a change, so every change of this run was rolled back: "
-                         + "; ".join(describe_failure(op, ack) for op, ack in failures[:3]))
-    for job in jobs:
-        if job.ops:
-            ns.state.put(job.interface, job.direction, job.want)
-    ns.state.save()
-    for job in jobs:
-        if job.ops:
-            job.result["after"] = [model.rule_to_user(r) for r in _gather(ns, netns, job)[0]]
-        else:
-            job.result["after"] = job.result["before"]
-
-
-def _gather(ns, netns, job):
+def _gather(ns, job):
     meta = ns.state.get(job.interface, job.direction)
     if job.direction == "egress":
         rules, foreign = ns.tree(job.interface, meta)
@@ -389,13 +458,11 @@ def _gather(ns, netns, job):
     return rules, foreign, hook
 
 
-def _plan_job(ns, netns, job):
-    have, foreign, hook = _gather(ns, netns, job)
+def _plan_job(ns, job, have, foreign, hook):
     job.have = have
-    job.result["before"] = [model.rule_to_user(r) for r in have]
     job.want = desired_rules(job.state, have, job.rules)
     if job.want and foreign:
-        raise NetemError("interface", "%s already has a root qdisc %s that this collection did not create; "
+        raise NetemError(job.field, "%s already has a root qdisc %s that this collection did not create; "
                          "remove it first, it is left untouched" % (job.interface, foreign))
     if job.direction == "egress":
         job.ops = plan.plan_tree(job.interface, have, job.want)
@@ -405,26 +472,7 @@ def _plan_job(ns, netns, job):
     tree = plan.plan_tree(ifb, have, job.want) if job.want else []
     job.ops = before + tree + after
     if job.want and not hook["ifb"] and ns.index(ifb) is not None:
-        raise NetemError("interface", "cannot create IFB %s for ingress: a device of that name exists" % ifb)
-
-
-def _rollback(ns, netns, jobs):
-    """Best effort: put every touched interface back to what it had before."""
-    for job in jobs:
-        try:
-            have, _foreign, hook = _gather(ns, netns, job)
-            if job.direction == "egress":
-                ops = plan.plan_tree(job.interface, have, job.have)
-            else:
-                ops = []
-                if not job.have:
-                    ops = plan.plan_ingress_hook(job.interface, hook, [], hook["ifb"])[0]
-                elif hook["ifb"]:
-                    ops = plan.plan_tree(hook["ifb"], have, job.have)
-            execute(ns, ops)
-            ns.refresh_qdiscs()
-        except Exception:  # keep rolling back the others
-            continue
+        raise NetemError(job.field, "cannot create IFB %s for ingress: a device of that name exists" % ifb)
 
 
 # ----------------------------------------------------------- gathered --
@@ -446,11 +494,24 @@ def gather_all(netns=None, interface=None):
                 job = Job(link["name"], netns=netns, direction=direction)
                 if direction == "ingress" and ns.ifb_for(link["name"]) is None:
                     continue
-                rules = _gather(ns, netns, job)[0]
+                rules = _gather(ns, job)[0]
                 if rules:
                     out.append({"interface": link["name"], "netns": netns, "direction": direction,
                                 "rules": [model.rule_to_user(r) for r in rules]})
     return out
+
+
+def undeclared_jobs(jobs):
+    """overridden: a job that removes every owned tree, in the namespaces named, that no job declares."""
+    declared = set((j.netns, j.interface, j.direction) for j in jobs)
+    extra = []
+    for netns in sorted(set(j.netns for j in jobs), key=lambda n: n or ""):
+        for found in gather_all(netns):
+            if (netns, found["interface"], found["direction"]) not in declared:
+                extra.append(Job(found["interface"], [], "replaced", netns, found["direction"],
+                                 allow_management=any(j.allow_management for j in jobs),
+                                 field="state (overridden removes %s %s)" % (found["interface"], found["direction"])))
+    return extra
 
 
 def render_job(job):

@@ -7,8 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
+from ansible_collections.aifabric.emulation.plugins.module_utils.engine import quote
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import plan, units
 
 U32_MAX = units.U32_MAX
@@ -142,11 +141,5 @@ def commands(ops, netns=None):
     return lines
 
 
-_PLAIN = re.compile(r"[\w\-.:/%,=+@]+\Z")
 _ARGS_CACHE = {}
-
-
-def _quote(arg):
-    if _PLAIN.match(arg):
-        return arg
-    return "'%s'" % arg.replace("'", "'\"'\"'")
+_quote = quote.word

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aifabric.emulation contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Module glue: validate everything, then one converge() call."""
+"""Module glue for aifabric.emulation.netem: options -> jobs, then the engine."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,32 +10,87 @@ __metaclass__ = type
 import os
 
 from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils.engine import module as runner
+from ansible_collections.aifabric.emulation.plugins.module_utils.engine.resource import canonical_state
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, model
 
 
-def _yaml_text(rules):
-    lines = []
-    for rule in rules:
-        lines.append("- %s" % ", ".join("%s: %s" % (k, rule[k]) for k in sorted(rule)))
-    return "\n".join(lines) + ("\n" if lines else "")
+def _entries(p):
+    """[(field prefix, interface, netns, direction, raw rules)]: the bulk `config` or the one-interface form."""
+    if p.get("config") is not None:
+        return [("config[%d]." % i, c["interface"], c.get("netns"), c.get("direction") or "egress", c.get("rules"))
+                for i, c in enumerate(p["config"])]
+    return [("", p["interface"], p.get("netns"), p.get("direction") or "egress", p.get("rules"))]
+
+
+def jobs_from_params(p, state, release=None):
+    """Validate every entry (nothing is read or changed yet) and return one Job per entry."""
+    jobs, seen = [], {}
+    for prefix, interface, netns, direction, raw in _entries(p):
+        key = (netns, interface, direction)
+        if key in seen:
+            raise errors.ValidationError(prefix + "interface", "%s %s%s is declared twice (also %s)" % (
+                interface, direction, " in %s" % netns if netns else "", seen[key] or "the first entry"))
+        seen[key] = prefix.rstrip(".")
+        if raw is None and state in ("merged", "replaced", "overridden", "rendered"):
+            raise errors.ValidationError(prefix + "rules", "required with state %s" % state)
+        rules = None
+        if raw is not None:
+            rules = _normalize(raw, state, release or os.uname()[2], prefix)
+        jobs.append(core.Job(interface, rules, state, netns, direction, p.get("allow_management", False),
+                             field=prefix + "interface"))
+    return jobs
+
+
+def _normalize(raw, state, release, prefix):
+    try:
+        return model.normalize_rules(raw, release, state=state)
+    except TypeError:  # a model without the state argument
+        return model.normalize_rules(raw, release)
+    except errors.ValidationError as e:
+        if not prefix:
+            raise
+        raise errors.ValidationError(prefix + e.param, e.message)
+
+
+def _view(jobs_results, bulk):
+    if not bulk:
+        return jobs_results[0]["before"], jobs_results[0]["after"]
+    return ([{"interface": r["interface"], "netns": r["netns"], "direction": r["direction"], "rules": r[k]}
+             for r in jobs_results] for k in ("before", "after"))
 
 
 def run_module(module):
     p = module.params
-    try:
-        rules = None
-        if p["rules"] is not None:
-            rules = model.normalize_rules(p["rules"], os.uname()[2])
-        if p["state"] == "rendered":
-            job = core.Job(p["interface"], rules, netns=p["netns"], direction=p["direction"])
-            module.exit_json(changed=False, rendered=core.render_job(job))
-        if p["state"] == "gathered":
-            module.exit_json(changed=False, gathered=core.gather_all(p["netns"], p["interface"]))
-        job = core.Job(p["interface"], rules, p["state"], p["netns"], p["direction"], p["allow_management"])
-        core.converge([job], check_mode=module.check_mode)
-    except errors.HANDLED as e:
-        errors.fail(module, e)
-    result = job.result
-    if module._diff:
-        result["diff"] = {"before": _yaml_text(result["before"]), "after": _yaml_text(result["after"])}
-    module.exit_json(**result)
+
+    def body():
+        state = canonical_state(p["state"])
+        if state == "parsed":
+            from ansible_collections.aifabric.emulation.plugins.module_utils.netem import parse
+            return {"changed": False, "parsed": parse.parse(p["running_config"])}
+        if state == "gathered":
+            if p.get("config"):
+                found = []
+                for c in p["config"]:
+                    found.extend(core.gather_all(c.get("netns"), c["interface"]))
+                return {"changed": False, "gathered": found}
+            return {"changed": False, "gathered": core.gather_all(p["netns"], p["interface"])}
+        jobs = jobs_from_params(p, state)
+        if state == "rendered":
+            return {"changed": False, "rendered": [line for job in jobs for line in core.render_job(job)]}
+        if state == "overridden":
+            jobs += core.undeclared_jobs(jobs)
+        core.converge(jobs, check_mode=module.check_mode)
+        results = [job.result for job in jobs]
+        bulk = p.get("config") is not None
+        before, after = _view(results, bulk)
+        out = {"changed": any(r["changed"] for r in results),
+               "commands": [c for r in results for c in r["commands"]],
+               "before": before, "after": after, "diff_before": before, "diff_after": after}
+        if bulk:
+            out["results"] = results
+        else:
+            out.update(interface=p["interface"], netns=p["netns"], direction=p["direction"])
+        return out
+
+    runner.run(module, body)

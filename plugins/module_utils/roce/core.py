@@ -1,10 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: aifabric.emulation contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""RoCE engine: facts, plan and apply for one NIC (initial network namespace).
+"""RoCE resource on the engine: facts, plan and codecs for one NIC.
 
-Operations are plain dicts, applied in order with their inverse recorded, so
-a failure part-way rolls everything back:
+DCB and the MTU work in any network namespace (netlink); sysfs, configfs and
+RDMA devices are seen only from the initial namespace, so those sections are
+refused for a NIC in another one. Operations are plain dicts, applied one per
+wave; on a failure the engine applies the inverses of what was done, newest
+first, and reads the NIC back to report what was restored:
   {"op": "dcb", "what": "pfc"|"ets"|"app_add"|"app_del"|"apptrust", "value": ...}
   {"op": "write"|"mkdir"|"rmdir"|"mount", "path": ..., "value": ...}     (knobs.apply)
   {"op": "mtu", "value": n}
@@ -18,6 +21,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils.engine import resource
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import dcb, rdma, rtnl
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkError, NetlinkSession
 from ansible_collections.aifabric.emulation.plugins.module_utils.roce import knobs, model, render, sysfs
@@ -31,21 +35,31 @@ RoceError = errors.ModuleError
 # ---------------------------------------------------------------- facts --
 
 
-def gather(netdev, rdma_device=None, port=1, root="/"):
+SETTINGS = ("mtu", "pfc", "ets", "dscp_map", "trust", "ecn", "cnp", "rdma_cm", "soft_roce")
+HOST_ONLY = ("ecn", "cnp", "rdma_cm", "soft_roce")  # sysfs, configfs and RDMA: initial namespace only
+
+
+def gather(netdev, rdma_device=None, port=1, root="/", netns=None, session=None):
     """Everything we know about the NIC's RoCE story, as a plain dict."""
-    with NetlinkSession() as session:
-        link = _link(session, netdev)
-        driver = _driver(root, netdev) or link["kind"]
-        facts = {"netdev": netdev, "mtu": link["mtu"], "kind": link["kind"], "port": port,
-                 "driver": driver, "dcb": {"supported": True, "reason": None},
-                 "pfc": None, "ets": None, "dscp_map": None, "apptrust": None, "_raw": None}
-        try:
-            raw = dcb.get_ieee(session, netdev)
-        except dcb.DcbNotSupported as e:
-            facts["dcb"] = {"supported": False, "reason": "%s: DCB is not supported by driver %s (%s)" % (
-                netdev, driver or "unknown", os.strerror(getattr(e, "errno", 0) or 95))}
-        else:
-            facts.update(_dcb_facts(raw))
+    if session is None:
+        with NetlinkSession(netns) as own:
+            return gather(netdev, rdma_device, port, root, netns, own)
+    link = _link(session, netdev, netns)
+    driver = (None if netns else _driver(root, netdev)) or link["kind"]
+    facts = {"netdev": netdev, "mtu": link["mtu"], "kind": link["kind"], "port": port,
+             "driver": driver, "dcb": {"supported": True, "reason": None},
+             "pfc": None, "ets": None, "dscp_map": None, "apptrust": None, "_raw": None}
+    try:
+        raw = dcb.get_ieee(session, netdev)
+    except dcb.DcbNotSupported as e:
+        facts["dcb"] = {"supported": False, "reason": "%s: DCB is not supported by driver %s (%s)" % (
+            netdev, driver or "unknown", os.strerror(getattr(e, "errno", 0) or 95))}
+    else:
+        facts.update(_dcb_facts(raw))
+    if netns:  # sysfs shows the initial namespace's devices: nothing there is about this NIC
+        facts.update(ecn=None, cnp=None, rdma_device=None, rdma_cm=None, gids=[], counters={}, soft_roce=[])
+        facts["trust"], facts["trust_source"] = _trust(None, netdev, facts)
+        return facts
     facts["ecn"] = knobs.read_ecn(root, netdev)
     facts["cnp"] = knobs.read_cnp(root, netdev)
     facts["trust"], facts["trust_source"] = _trust(root, netdev, facts)
@@ -58,11 +72,13 @@ def gather(netdev, rdma_device=None, port=1, root="/"):
     return facts
 
 
-def _link(session, netdev):
+def _link(session, netdev, netns=None):
     index = session.ifindex(netdev)
     if index is None:
+        if netns:
+            raise RoceError("netdev", "%s does not exist in network namespace %r" % (netdev, netns))
         raise RoceError("netdev", "%s does not exist in the initial network namespace, where RDMA devices and "
-                        "their QoS live" % netdev)
+                        "their QoS live (set netns for a NIC in another namespace)" % netdev)
     for link in rtnl.dump_links(session):
         if link["index"] == index:
             return link
@@ -89,7 +105,7 @@ def _dcb_facts(raw):
 
 def _trust(root, netdev, facts):
     """(trust, where it comes from): the sysfs file, dcb apptrust, or mlx5's APP-table rule."""
-    value = knobs.read_trust(root, netdev)
+    value = knobs.read_trust(root, netdev) if root is not None else None
     if value is not None:
         return value, "sysfs"
     if facts.get("apptrust"):
@@ -294,17 +310,72 @@ def _plan_rdma_cm(want, facts, state, root):
 # ---------------------------------------------------------------- apply --
 
 
-def apply(ops, netdev):
-    """Apply in order; on failure undo what was done and raise RoceError."""
-    done = []
-    try:
-        with NetlinkSession() as session:
-            for op in ops:
-                _apply_one(session, op, netdev)
-                done.append(op)
-    except (OSError, NetlinkError, dcb.DcbNotSupported) as e:
-        _undo(done, netdev)
-        raise RoceError(None, "%s failed (%s); the changes of this run were rolled back" % (_describe(op), e))
+def settings(facts):
+    """The settings part of the facts, in the module's option names."""
+    out = dict((k, facts.get(k)) for k in SETTINGS)
+    if out["dscp_map"] is not None:
+        out["dscp_map"] = dict((str(k), v) for k, v in sorted(out["dscp_map"].items()))
+    return out
+
+
+def predicted(facts, want):
+    out = settings(facts)
+    for key in SETTINGS:
+        if key in want and key != "soft_roce":
+            out[key] = want[key] if key != "dscp_map" else dict((str(k), v) for k, v in sorted(want[key].items()))
+    return out
+
+
+class RoceResource(resource.Resource):
+    """The RoCE settings of one NIC; the one entry is the canonical desired state (model.normalize)."""
+
+    def __init__(self, netdev, rdma_device=None, port=1, root="/", netns=None, **kwargs):
+        resource.Resource.__init__(self, **kwargs)
+        self.netdev, self.rdma_device, self.port, self.root, self.netns = netdev, rdma_device, port, root, netns
+        self.planned = None  # ops planned by the caller (apply())
+
+    def scopes(self, entries):
+        return [(self.netns, entries)]
+
+    def gather(self, scope):
+        return gather(self.netdev, self.rdma_device, self.port, self.root, self.netns, scope.ctx.session)
+
+    def items(self, scope, have):
+        return settings(have)
+
+    def plan(self, scope):
+        want = scope.entries[0]
+        if self.netns:
+            for key in HOST_ONLY:
+                if want.get(key):
+                    raise RoceError(key, "%s is set through sysfs/configfs/RDMA netlink, which only the initial "
+                                    "network namespace sees; %s is in %r" % (key, self.netdev, self.netns))
+        ops = self.planned if self.planned is not None else plan(want, scope.have, self.state, self.root)
+        return [[op] for op in ops], predicted(scope.have, want)
+
+    def guarded(self, scope, op):
+        if op["op"] == "mtu":
+            return [(scope.ctx.session.ifindex(self.netdev), "mtu",
+                     "change the MTU of %s from %s to %d" % (self.netdev, op.get("old"), op["value"]))]
+        return []
+
+    def encode(self, scope, op):
+        return [lambda: _apply_one(scope.ctx.session, op, self.netdev)]
+
+    def render(self, scope, ops):
+        return render.commands(ops)
+
+    def revert(self, scope, now):
+        failed = set(id(f.op) for f in getattr(scope, "failures", ()))
+        done = [op for op in scope.applied if id(op) not in failed]
+        return [[inverse] for inverse in (_inverse(op) for op in reversed(done)) if inverse is not None]
+
+
+def apply(ops, netdev, root="/", netns=None):
+    """Apply ops planned by the caller; on failure undo and raise (compatibility entry point)."""
+    res = RoceResource(netdev, root=root, netns=netns, allow_management=True)
+    res.planned = ops
+    res.converge([{}])
 
 
 def _apply_one(session, op, netdev):
@@ -334,17 +405,6 @@ def _apply_one(session, op, netdev):
         knobs.apply(op)
 
 
-def _undo(done, netdev):
-    for op in reversed(done):
-        try:
-            inverse = _inverse(op)
-            if inverse is not None:
-                with NetlinkSession() as session:
-                    _apply_one(session, inverse, netdev)
-        except Exception:  # pylint: disable=broad-except
-            continue
-
-
 def _inverse(op):
     kind = op["op"]
     if kind == "dcb":
@@ -360,7 +420,3 @@ def _inverse(op):
     if kind == "rdma_link":
         return dict(op, action="delete") if op["action"] == "add" else None
     return None
-
-
-def _describe(op):
-    return "`%s`" % render.command(op)

@@ -7,8 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import shlex
-
+from ansible_collections.aifabric.emulation.plugins.module_utils.engine import quote
 from ansible_collections.aifabric.emulation.plugins.module_utils.roce import model
 
 
@@ -34,13 +33,13 @@ def command(op):
         pairs = " ".join("%d:%d" % (proto, prio) for _sel, proto, prio in value)
         return "dcb app %s dev %s dscp-prio %s" % ("add" if what == "app_add" else "del", dev, pairs)
     if kind == "write":
-        return "echo %s > %s" % (shlex.quote(str(op["value"])), op["path"])
+        return quote.join(["echo", str(op["value"]), ">", op["path"]])
     if kind == "mkdir":
-        return "mkdir -p %s" % op["path"]
+        return quote.join(["mkdir", "-p", op["path"]])
     if kind == "rmdir":
-        return "rmdir %s" % op["path"]
+        return quote.join(["rmdir", op["path"]])
     if kind == "mount":
-        return "mount -t configfs none %s" % op["path"]
+        return quote.join(["mount", "-t", "configfs", "none", op["path"]])
     if kind == "mtu":
         return "ip link set dev %s mtu %d" % (dev, op["value"])
     if op["action"] == "add":

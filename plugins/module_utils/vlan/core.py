@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aifabric.emulation contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""VLAN engine: gather facts with one link and one address dump, plan, apply in batches."""
+"""VLAN resource on the engine: facts from one link and one address dump, the planner, codecs."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,9 +9,9 @@ __metaclass__ = type
 
 import errno
 import os
-import struct
 
-from ansible_collections.aifabric.emulation.plugins.module_utils import errors, safety
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils.engine import apply, resource
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import rtnl, vlan as vlan_codec
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import model, plan, render
@@ -112,97 +112,109 @@ def _check_mtus(after, parent_mtu, want):
                             "%d is above the MTU of its parent %s (%d)" % (t["mtu"], e["parent"], limit))
 
 
-def _management(facts):
-    found = safety.management_ifindexes(facts.session)
-    return set(l["name"] for l in facts.links if l["index"] in found)
-
-
 def _encode(op, facts):
+    def index(name):
+        i = facts.index(name)
+        if i is None:
+            raise LookupError(name)
+        return i
     if op["op"] == "delete":
-        return rtnl.del_link_request(facts.index(op["name"]))
+        return rtnl.del_link_request(index(op["name"]))
     if op["op"] == "addr":
-        return rtnl.addr_request(op["action"], facts.index(op["name"]), op["address"])
+        return rtnl.addr_request(op["action"], index(op["name"]), op["address"])
     if op["op"] == "create":
         e = op["entry"]
-        return vlan_codec.new_vlan_request(e["name"], facts.index(e["parent"]), e["id"], e["protocol"], e["flags"],
+        return vlan_codec.new_vlan_request(e["name"], index(e["parent"]), e["id"], e["protocol"], e["flags"],
                                            e["egress"], e["ingress"], e["mtu"], e["up"] is not False)
     data = None
     if any(k in op for k in ("flags", "egress", "ingress")):
         data = vlan_codec.encode_data(flags=op.get("flags"), egress=op.get("egress"), ingress=op.get("ingress"))
-    return rtnl.set_link_request(facts.index(op["name"]), op.get("up"), op.get("mtu"), "vlan", data)
+    return rtnl.set_link_request(index(op["name"]), op.get("up"), op.get("mtu"), "vlan", data)
 
 
-def execute(facts, ops):
-    """Run ops in dependency waves, each one batch; return failures [(op, text)]."""
-    failures = []
-    waves, current, key = [], [], None
-    for op in ops:
-        k = (op["op"], op.get("depth"))
-        if k != key and current:
-            waves.append(current)
-            current = []
-        key = k
-        current.append(op)
-    if current:
-        waves.append(current)
-    for wave in waves:
-        for op in wave:
-            try:
-                facts.session.queue(*_encode(op, facts), tag=op)
-            except (TypeError, KeyError, struct.error):
-                failures.append((op, "device not found"))
-        failures.extend((a.tag, _explain(a)) for a in facts.session.flush() if not a.ok)
-        if failures:
-            break
-        if wave[0]["op"] in ("create", "delete"):
-            facts.by_name = {}  # indexes changed: look them up afresh
-    return failures
+def _waves(ops):
+    """Dependency waves: deletes, then links by QinQ depth, then addresses; each wave one batch."""
+    return apply.waves_by(ops, lambda op: (op["op"], op.get("depth")))
 
 
-def _explain(ack):
-    text = ack.text or os.strerror(ack.errno)
-    if ack.errno == errno.EOPNOTSUPP and ack.tag["op"] == "create" and not os.path.exists("/sys/module/8021q"):
-        text += "; the 8021q module is not available in kernel %s (modprobe 8021q)" % os.uname()[2]
-    return text
+class VlanResource(resource.Resource):
+    """VLAN interfaces of one namespace."""
 
+    def __init__(self, netns=None, **kwargs):
+        resource.Resource.__init__(self, **kwargs)
+        self.netns = netns
 
-def converge(want, state="merged", netns=None, check_mode=False, allow_management=False):
-    """Converge one namespace. Returns the result dict (changed, before, after, commands)."""
-    with NetlinkSession(netns) as session:
-        facts = Facts(session)
-        declared = dict((e["name"], e) for e in want)
-        _check_parents(want, facts, declared, netns)
-        parent_mtu = _parent_mtu_resolver(facts, declared)
-        have = dict(facts.vlans)
-        ops, after = plan.plan(want, have, state, parent_mtu)
-        _check_mtus(after, parent_mtu, want)
+    def scopes(self, entries):
+        return [(self.netns, entries)]
+
+    def gather(self, scope):
+        facts = Facts(scope.ctx.session)
+        if scope.have is None:  # the run's first read: validate against it and fix the scope
+            declared = dict((e["name"], e) for e in scope.entries)
+            _check_parents(scope.entries, facts, declared, scope.netns)
+            scope.parent_mtu = _parent_mtu_resolver(facts, declared)
+            scope.names = _scope(scope.entries, self.state, facts.vlans)
+        return facts
+
+    def items(self, scope, have):
+        return dict((n, model.to_user(have.vlans[n])) for n in sorted(have.vlans) if n in scope.names)
+
+    def plan(self, scope):
+        facts, want = scope.have, scope.entries
+        ops, after = plan.plan(want, dict(facts.vlans), self.state, scope.parent_mtu)
+        _check_mtus(after, scope.parent_mtu, want)
         _check_parent_up(after, facts, want)
-        if not allow_management:
-            risky = set(op["name"] for op in ops if op["op"] == "delete" or op.get("up") is False)
-            risky |= set(have).difference(after)
-            if risky:
-                mgmt = _management(facts) & risky
-                if mgmt:
-                    raise VlanError("config", "%s carries the default route or the Ansible connection; "
-                                    "set allow_management: true to delete or down it" % ", ".join(sorted(mgmt)))
-        scope = _scope(want, state, have, after)
-        before = [model.to_user(have[n]) for n in sorted(have) if n in scope]
-        result = {"changed": bool(ops), "commands": render.commands(ops, netns), "before": before,
-                  "after": [model.to_user(after[n]) for n in sorted(after) if n in scope] if ops else before}
-        if check_mode or not ops:
-            return result
-        failures = execute(facts, ops)
-        if failures:
-            _rollback(facts, have, scope, parent_mtu)
-            op, text = failures[0]
-            raise VlanError(None, "the kernel refused `%s` (%s); this run's changes were rolled back"
-                            % (" ".join(render.command(op, netns)), text))
-        facts.refresh()
-        result["after"] = [model.to_user(facts.vlans[n]) for n in sorted(facts.vlans) if n in scope]
-        return result
+        predicted = dict((n, model.to_user(after[n])) for n in sorted(after) if n in scope.names)
+        return _waves(ops), predicted
+
+    def encode(self, scope, op):
+        return [_encode(op, self._facts(scope))]
+
+    def _facts(self, scope):
+        return getattr(scope, "live", None) or scope.have
+
+    def after_wave(self, scope, wave):
+        if wave[0]["op"] in ("create", "delete"):
+            self._facts(scope).by_name = {}  # indexes changed: look them up afresh
+
+    def render(self, scope, ops):
+        return render.commands(ops, scope.netns)
+
+    def explain(self, scope, failure):
+        text = failure.text
+        op = failure.op or {}
+        if failure.errno == errno.EOPNOTSUPP and op.get("op") == "create" and not os.path.exists("/sys/module/8021q"):
+            text += "; the 8021q module is not available in kernel %s (modprobe 8021q)" % os.uname()[2]
+        return text
+
+    def guarded(self, scope, op):
+        where = dict((e["name"], "config[%d]" % i) for i, e in enumerate(scope.entries))
+        name = op.get("name") or op.get("entry", {}).get("name")
+        field = where.get(name, "config")
+        index = scope.have.index(name)
+        if index is None:
+            return []
+        if op["op"] == "delete":
+            return [(index, field, "delete %s" % name)]
+        if op["op"] == "addr" and op["action"] == "delete":
+            return [(index, field + ".addresses", "remove %s from %s" % (op["address"], name))]
+        if op["op"] == "modify" and op.get("up") is False:
+            return [(index, field + ".admin_state", "set %s down" % name)]
+        if op["op"] == "modify" and "mtu" in op:
+            return [(index, field + ".mtu", "change the MTU of %s to %d" % (name, op["mtu"]))]
+        return []
+
+    def revert(self, scope, now):
+        scope.live = now
+        have = scope.have.vlans
+        created = [n for n in now.vlans if n in scope.names and n not in have]
+        before = [dict(have[n]) for n in sorted(scope.names) if n in have]
+        rest = dict((n, v) for n, v in now.vlans.items() if n not in created)
+        ops, _after = plan.plan(before, rest, "replaced", scope.parent_mtu)
+        return [[{"op": "delete", "name": n} for n in created]] + _waves(ops)
 
 
-def _scope(want, state, have, after):
+def _scope(want, state, have):
     """Names a result reports: the declared ones, plus what overridden removes."""
     names = set(e["name"] for e in want)
     if state == "overridden":
@@ -211,17 +223,12 @@ def _scope(want, state, have, after):
     return names
 
 
-def _rollback(facts, have, scope, parent_mtu):
-    try:
-        facts.refresh()
-        before = [dict(have[n]) for n in sorted(scope) if n in have]
-        created = [n for n in facts.vlans if n in scope and n not in have]
-        ops = [{"op": "delete", "name": n} for n in created]
-        more, _after = plan.plan(before, dict((n, v) for n, v in facts.vlans.items() if n not in created),
-                                 "replaced", parent_mtu)
-        execute(facts, ops + more)
-    except Exception:  # pylint: disable=broad-except
-        pass
+def converge(want, state="merged", netns=None, check_mode=False, allow_management=False):
+    """Converge one namespace. Returns the result dict (changed, before, after, commands)."""
+    res = VlanResource(netns, state=state, check_mode=check_mode, allow_management=allow_management)
+    run = res.converge(want)
+    return {"changed": run.changed, "commands": run.commands,
+            "before": [v for _s, _k, v in run.before_items()], "after": [v for _s, _k, v in run.after_items()]}
 
 
 def gather(netns=None, parents=None):

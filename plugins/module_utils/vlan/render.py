@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.aifabric.emulation.plugins.module_utils.engine import quote
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import model
 
 
@@ -50,4 +51,4 @@ def command(op, netns=None):
 
 
 def commands(ops, netns=None):
-    return [" ".join(command(op, netns)) for op in ops]
+    return [quote.join(command(op, netns)) for op in ops]

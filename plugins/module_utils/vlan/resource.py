@@ -7,26 +7,27 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils.engine import module as runner
+from ansible_collections.aifabric.emulation.plugins.module_utils.engine.resource import canonical_state
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import core, model
-
-
-def _text(entries):
-    return "".join("- %s\n" % ", ".join("%s: %s" % (k, e[k]) for k in sorted(e)) for e in entries)
 
 
 def run_module(module):
     p = module.params
-    try:
+
+    def body():
+        state = canonical_state(p["state"])
+        if state == "parsed":
+            from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import parse
+            return {"changed": False, "parsed": parse.parse(p["running_config"])}
+        if state == "gathered":
+            parents = set(e["parent"] for e in p["config"] or [] if e.get("parent")) or None
+            return {"changed": False, "gathered": core.gather(p["netns"], parents)}
         want = model.normalize_config(p["config"]) if p["config"] is not None else []
-        if p["state"] == "rendered":
-            module.exit_json(changed=False, rendered=core.render_config(want, p["netns"]))
-        if p["state"] == "gathered":
-            parents = set(e["parent"] for e in want) or None
-            module.exit_json(changed=False, gathered=core.gather(p["netns"], parents))
-        result = core.converge(want, p["state"], p["netns"], module.check_mode, p["allow_management"])
-    except errors.HANDLED as e:
-        errors.fail(module, e)
-    if module._diff:
-        result["diff"] = {"before": _text(result["before"]), "after": _text(result["after"])}
-    module.exit_json(**result)
+        if state == "rendered":
+            return {"changed": False, "rendered": core.render_config(want, p["netns"])}
+        result = core.converge(want, state, p["netns"], module.check_mode, p["allow_management"])
+        result.update(diff_before=result["before"], diff_after=result["after"])
+        return result
+
+    runner.run(module, body)
