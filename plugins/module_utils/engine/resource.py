@@ -206,9 +206,9 @@ class Resource:
                 final = self.items(scope, self.gather(scope))
             except Exception as e:  # pylint: disable=broad-except
                 report.errors.append("%s: could not read the kernel back (%s)" % (scope.netns or "initial namespace", e))
-                report.not_restored.extend(_label(scope, k) for k in scope.before)
+                report.not_restored.extend(_label(scope, k) for k in set(scope.before) | set(scope.predicted))
                 continue
-            for key in sorted(set(scope.before) | set(final), key=str):
+            for key in sorted(set(scope.before) | set(scope.predicted) | set(final), key=str):
                 (report.restored if final.get(key) == scope.before.get(key) else report.not_restored).append(
                     _label(scope, key))
         return report
