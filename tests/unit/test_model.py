@@ -10,9 +10,15 @@ def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
 
+def _normalize(case):
+    if "state" in case:
+        return model.normalize_rules(case["rules"], case.get("kernel"), state=case["state"])
+    return model.normalize_rules(case["rules"], case.get("kernel"))
+
+
 @pytest.mark.parametrize("case", load_cases("rules", "valid"))
 def test_normalize_valid(case):
-    got = model.normalize_rules(case["rules"], case.get("kernel"))
+    got = _normalize(case)
     assert len(got) == len(case["expect"])
     for rule, want in zip(got, case["expect"]):
         netem = model.empty_netem()
@@ -30,7 +36,7 @@ def test_normalize_valid(case):
 @pytest.mark.parametrize("case", load_cases("rules", "invalid"))
 def test_normalize_invalid(case):
     with pytest.raises(model.ValidationError) as err:
-        model.normalize_rules(case["rules"], case.get("kernel"))
+        _normalize(case)
     assert err.value.path == case["path"]
     assert case["message"] in str(err.value)
     assert str(err.value).startswith(case["path"] + ": ")
@@ -76,3 +82,27 @@ def test_rule_to_user_round_trip():
     again = model.normalize_rules([model.rule_to_user(rule)])[0]
     assert model.same_rule(rule, again)
     assert again["netem"] == rule["netem"]
+
+
+@pytest.mark.parametrize("section, shorthand, full", [
+    ("delay", "5ms", {"time": "5ms"}), ("loss", "1%", {"percent": "1%"}), ("duplicate", "2%", {"percent": "2%"}),
+    ("corrupt", "0.1%", {"percent": "0.1%"}), ("rate", "10gbit", {"rate": "10gbit"}),
+])
+def test_shorthand_is_the_same_rule_as_the_dict(section, shorthand, full):
+    """The model expands what the action plugin expands: same canonical rule either way."""
+    assert model.SHORTHANDS[section] == list(full)[0]
+    assert model.normalize_rules([{section: shorthand}]) == model.normalize_rules([{section: full}])
+
+
+def test_shorthand_reorder_needs_the_same_delay_as_the_dict():
+    base = {"delay": "5ms"}
+    assert model.normalize_rules([dict(base, reorder="25%")]) == \
+        model.normalize_rules([dict(base, reorder={"percent": "25%"})])
+
+
+def test_module_shaped_rule_with_every_option_unset():
+    """The module hands over every option, unset ones None (argspec defaults filled in)."""
+    rule = {"name": "default", "match": None, "delay": "1ms", "loss": None, "duplicate": None, "corrupt": None,
+            "reorder": None, "rate": None, "slot": None, "ecn": False, "limit": None, "seed": None}
+    got = model.normalize_rules([rule], state="merged")
+    assert got[0]["netem"]["latency"] == 1000000 and got[0]["auto_limit"] is True

@@ -8,6 +8,17 @@ A canonical rule is a plain dict:
     the same keys as netlink.tc.decode_netem), delay_dist / slot_dist (None,
     UNKNOWN or {"id", "table"}), auto_limit (bool).
 Nothing here touches the kernel.
+
+Input shape: each rule is a dict; each section (delay, loss, duplicate, corrupt,
+reorder, rate, slot, match) a dict, or for the sections in SHORTHANDS a string
+that stands for the section's main key (`delay: 5ms` is `delay: {time: 5ms}`).
+Every number must be an integer, never a boolean (validate.integer).
+
+Empty rules list, decided by state (normalize_rules):
+  present / merged      an error: it would change nothing; to remove every rule
+                        use state absent (or deleted).
+  replaced / overridden every rule on the interface (and direction) is removed.
+  absent / deleted      nothing named, nothing removed (omit rules to remove all).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,7 +31,7 @@ import ipaddress
 import os
 import re
 
-from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors, validate
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import units
 
 U32_MAX = units.U32_MAX
@@ -41,6 +52,16 @@ NETEM_KEYS = (
     "packet_overhead", "cell_size", "cell_overhead", "gemodel", "gimodel", "slot", "ecn", "seed",
 )
 
+
+# A string where a section's dict is expected stands for that section's main key
+# (`delay: 5ms` is `delay: {time: 5ms}`); the action plugin expands the same ones.
+SHORTHANDS = {"delay": "time", "loss": "percent", "duplicate": "percent", "corrupt": "percent",
+              "reorder": "percent", "rate": "rate"}
+EXAMPLES = {"delay": "{time: 5ms}", "loss": "{percent: 1%}", "duplicate": "{percent: 1%}",
+            "corrupt": "{percent: 1%}", "reorder": "{percent: 1%, gap: 5}", "rate": "{rate: 10gbit}",
+            "slot": "{min_delay: 1ms}", "match": "{dst: [10.0.0.0/24]}"}
+EMPTY_MEANS_NOTHING = ("present", "merged")
+EMPTY_MEANS_REMOVE_ALL = ("replaced", "overridden")
 
 ValidationError = errors.ValidationError
 
@@ -74,10 +95,22 @@ def _u32(fraction):
     return int(round(fraction * U32_MAX))
 
 
-def normalize_rules(rules, kernel_release=None):
-    """Validate the module's rules list; return canonical rules."""
+def normalize_rules(rules, kernel_release=None, state=None):
+    """Validate the module's rules list; return canonical rules.
+
+    state (the module's): with present or merged an empty list is an error (it
+    would change nothing; state absent or deleted removes every rule); with
+    replaced or overridden it means "remove every rule on the interface". The
+    default None decides nothing about an empty list (the old behaviour).
+    """
+    if rules is None:
+        rules = []
+    validate.sequence(rules, "rules", "[{delay: {time: 5ms}}]")
+    if not rules and state in EMPTY_MEANS_NOTHING:
+        raise ValidationError("rules", "an empty list with state %s changes nothing; to remove every rule, use state "
+                              "deleted (or absent) and leave rules out, or state replaced with rules: []" % state)
     out, names, defaults = [], set(), 0
-    for i, rule in enumerate(rules or []):
+    for i, rule in enumerate(rules):
         path = "rules[%d]" % i
         r = normalize_rule(rule, path, kernel_release)
         if r["name"] in names:
@@ -92,23 +125,41 @@ def normalize_rules(rules, kernel_release=None):
     return out
 
 
+def section(rule, key, path):
+    """rule[key] as a dict (None when not given); a plain string is the key's shorthand, if it has one."""
+    value = rule.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, str) and key in SHORTHANDS and "=" not in value and not value.lstrip().startswith("{"):
+        return {SHORTHANDS[key]: value}  # key=value and JSON text are not shorthand (as in the action plugin)
+    shorthand = " (or the shorthand %s)" % _SHORTHAND_EXAMPLES[key] if key in SHORTHANDS else ""
+    raise ValidationError(path, "expected a dict like %s%s, got %s" % (EXAMPLES[key], shorthand,
+                                                                       validate.describe(value)))
+
+
+_SHORTHAND_EXAMPLES = {"delay": "'5ms'", "loss": "'1%'", "duplicate": "'1%'", "corrupt": "'1%'",
+                       "reorder": "'1%'", "rate": "'10gbit'"}
+
+
 def normalize_rule(rule, path, kernel_release=None):
+    validate.mapping(rule, path, "{name: wan, delay: {time: 5ms}}")
     name = rule.get("name") or "default"
-    if not re.match(r"^[A-Za-z0-9_.:-]{1,64}$", name):
-        raise ValidationError(path + ".name", "%r: use 1-64 letters, digits, '_', '.', ':' or '-'" % name)
+    if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9_.:-]{1,64}$", name):
+        raise ValidationError(path + ".name", "%r: use 1-64 letters, digits, '_', '.', ':' or '-'" % (name,))
     p = empty_netem()
-    delay_dist = _delay(rule.get("delay"), p, path + ".delay")
-    _loss(rule.get("loss"), p, path + ".loss")
-    _pair(rule.get("duplicate"), p, "duplicate", "dup_corr", path + ".duplicate")
-    _pair(rule.get("corrupt"), p, "corrupt", "corrupt_corr", path + ".corrupt")
-    _reorder(rule.get("reorder"), p, path + ".reorder")
-    _rate(rule.get("rate"), p, path + ".rate")
-    slot_dist = _slot(rule.get("slot"), p, path + ".slot")
+    delay_dist = _delay(section(rule, "delay", path + ".delay"), p, path + ".delay")
+    _loss(section(rule, "loss", path + ".loss"), p, path + ".loss")
+    _pair(section(rule, "duplicate", path + ".duplicate"), p, "duplicate", "dup_corr", path + ".duplicate")
+    _pair(section(rule, "corrupt", path + ".corrupt"), p, "corrupt", "corrupt_corr", path + ".corrupt")
+    _reorder(section(rule, "reorder", path + ".reorder"), p, path + ".reorder")
+    _rate(section(rule, "rate", path + ".rate"), p, path + ".rate")
+    slot_dist = _slot(section(rule, "slot", path + ".slot"), p, path + ".slot")
+    match = normalize_match(section(rule, "match", path + ".match"), path + ".match")
     if rule.get("ecn"):
         if not (p["loss"] or p["gemodel"] or p["gimodel"]):
             raise ValidationError(path + ".ecn", "ecn marks instead of dropping, so it needs a loss model")
         p["ecn"] = True
-    seed = rule.get("seed")
+    seed = validate.optional_integer(rule.get("seed"), path + ".seed")
     if seed is not None:
         if not 0 <= seed < 2**64:
             raise ValidationError(path + ".seed", "must be between 0 and 2^64-1")
@@ -116,7 +167,7 @@ def normalize_rule(rule, path, kernel_release=None):
             raise ValidationError(path + ".seed", "netem seed needs Linux %d.%d or newer; this host runs %s"
                                   % (SEED_MIN_KERNEL + (kernel_release,)))
         p["seed"] = seed
-    limit = rule.get("limit")
+    limit = validate.optional_integer(rule.get("limit"), path + ".limit")
     if limit is not None:
         if not 0 < limit <= U32_MAX:
             raise ValidationError(path + ".limit", "must be between 1 and %d packets" % U32_MAX)
@@ -125,7 +176,7 @@ def normalize_rule(rule, path, kernel_release=None):
         p["limit"] = auto_limit(p)
     return {
         "name": name,
-        "match": normalize_match(rule.get("match"), path + ".match"),
+        "match": match,
         "netem": p,
         "delay_dist": delay_dist,
         "slot_dist": slot_dist,
@@ -144,6 +195,8 @@ def auto_limit(p):
 def _delay(d, p, path):
     if not d:
         return None
+    if d.get("time") is None:
+        raise ValidationError(path + ".time", "delay needs time, for example {time: 5ms}")
     p["latency"] = _parse(path + ".time", units.parse_time, d["time"])
     if d.get("jitter") is not None:
         p["jitter"] = _parse(path + ".jitter", units.parse_time, d["jitter"])
@@ -213,6 +266,8 @@ def _loss(d, p, path):
 def _pair(d, p, key, corr_key, path):
     if not d:
         return
+    if d.get("percent") is None:
+        raise ValidationError(path + ".percent", "needs percent, for example {percent: 1%}")
     p[key] = _parse(path + ".percent", units.parse_percent, d["percent"])
     if d.get("correlation") is not None:
         p[corr_key] = _parse(path + ".correlation", units.parse_percent, d["correlation"])
@@ -224,7 +279,7 @@ def _reorder(d, p, path):
     if not d:
         return
     _pair(d, p, "reorder", "reorder_corr", path)
-    gap = d.get("gap")
+    gap = validate.optional_integer(d.get("gap"), path + ".gap")
     if gap is not None and not 0 <= gap <= U32_MAX:
         raise ValidationError(path + ".gap", "must be between 0 and %d" % U32_MAX)
     if p["reorder"]:
@@ -238,20 +293,24 @@ def _reorder(d, p, path):
 def _rate(d, p, path):
     if not d:
         return
+    if d.get("rate") is None:
+        raise ValidationError(path + ".rate", "needs rate, for example {rate: 10gbit}")
     p["rate"] = _parse(path + ".rate", units.parse_rate, d["rate"])
     for key in ("packet_overhead", "cell_overhead"):
-        if not -INT_MAX - 1 <= (d.get(key) or 0) <= INT_MAX:
+        value = validate.optional_integer(d.get(key), "%s.%s" % (path, key)) or 0
+        if not -INT_MAX - 1 <= value <= INT_MAX:
             raise ValidationError("%s.%s" % (path, key), "out of range")
-        p[key] = d.get(key) or 0
-    if not 0 <= (d.get("cell_size") or 0) <= U32_MAX:
+        p[key] = value
+    cell_size = validate.optional_integer(d.get("cell_size"), path + ".cell_size") or 0
+    if not 0 <= cell_size <= U32_MAX:
         raise ValidationError(path + ".cell_size", "must be 0 or more bytes")
-    p["cell_size"] = d.get("cell_size") or 0
+    p["cell_size"] = cell_size
 
 
 def _slot(d, p, path):
     if not d:
         return None
-    packets = d.get("packets") or 0
+    packets = validate.optional_integer(d.get("packets"), path + ".packets") or 0
     if not 0 <= packets <= INT_MAX:
         raise ValidationError(path + ".packets", "must be between 0 and %d" % INT_MAX)
     size = _parse(path + ".bytes", units.parse_size, d.get("bytes") or 0)
@@ -293,7 +352,7 @@ def normalize_match(d, path):
     families = {}
     for key in ("dst", "src"):
         nets = []
-        for j, text in enumerate(d.get(key) or []):
+        for j, text in enumerate(validate.sequence(d.get(key) or [], "%s.%s" % (path, key), "[10.0.0.0/24]")):
             try:
                 net = ipaddress.ip_network(str(text).strip(), strict=False)
             except ValueError:
@@ -308,10 +367,11 @@ def normalize_match(d, path):
         raise ValidationError(path, "dst and src must name the same address families (IPv4, IPv6); "
                               "split the rule per family")
     dscp = []
-    for j, value in enumerate(d.get("dscp") or []):
-        if not 0 <= int(value) <= 63:
+    for j, value in enumerate(validate.sequence(d.get("dscp") or [], path + ".dscp", "[26]")):
+        value = validate.integer(value, "%s.dscp[%d]" % (path, j), text=True)
+        if not 0 <= value <= 63:
             raise ValidationError("%s.dscp[%d]" % (path, j), "DSCP %r is outside 0-63" % (value,))
-        dscp.append(int(value))
+        dscp.append(value)
     out["dscp"] = sorted(set(dscp))
     count = 0
     for fam in (4, 6):

@@ -101,7 +101,9 @@ def parse_rate(value):
 
 def parse_size(value):
     """Bytes from 1500, '64kb', '1mb' (tc's 1024-based sizes)."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, bool):
+        raise UnitError("expected a size such as '64kb', got a boolean")
+    if isinstance(value, int):
         if value < 0:
             raise UnitError("%r is negative" % (value,))
         return value
