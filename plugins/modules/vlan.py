@@ -38,9 +38,10 @@ options:
         type: str
         required: true
       id:
-        description: VLAN id, 1-4094.
+        description:
+          - VLAN id, 1-4094.
+          - Required for every state except V(gathered), which uses only O(config[].parent) and ignores the id.
         type: int
-        required: true
       protocol:
         description: Tag protocol; V(802.1ad) is the outer (service) tag of QinQ.
         type: str

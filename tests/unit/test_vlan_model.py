@@ -9,9 +9,15 @@ NOTHING_GIVEN = {"protocol": "802.1Q", "mtu": None, "up": None, "addresses": Non
                  "ingress": None, "flags": dict((k, None) for k in model.FLAG_NAMES)}
 
 
+def _normalize(case):
+    if "state" in case:
+        return model.normalize_config(case["config"], state=case["state"])
+    return model.normalize_config(case["config"])
+
+
 @pytest.mark.parametrize("case", load_cases("vlan_model", "valid"))
 def test_normalize_valid(case):
-    got = model.normalize_config(case["config"])
+    got = _normalize(case)
     want = [dict(NOTHING_GIVEN, **e) for e in case["expect"]]
     assert got == want
 
@@ -19,7 +25,7 @@ def test_normalize_valid(case):
 @pytest.mark.parametrize("case", load_cases("vlan_model", "invalid"))
 def test_normalize_invalid(case):
     with pytest.raises(model.ValidationError) as err:
-        model.normalize_config(case["config"])
+        _normalize(case)
     assert err.value.path == case["path"]
     assert case["message"] in str(err.value)
     assert str(err.value).startswith(case["path"] + ": ")

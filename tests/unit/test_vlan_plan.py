@@ -26,12 +26,20 @@ def test_plan(case):
 
 @pytest.mark.parametrize("case", load_cases("vlan_plan", "cases"))
 def test_plan_is_idempotent(case):
-    """Planning again against the predicted `after` changes nothing."""
-    if case["state"] == "deleted":
-        return
+    """Planning again against the predicted `after` changes nothing and predicts the same `after`
+    (deleted too: what it deleted is gone, so the second run deletes nothing)."""
     _ops, after = run_plan(case)
-    again, _after = run_plan(dict(case, have=list(after.values())))
+    again, after_again = run_plan(dict(case, have=list(after.values())))
     assert render.commands(again) == []
+    assert after_again == after
+
+
+@pytest.mark.parametrize("case", [c for c in load_cases("vlan_plan", "cases") if c.values[0]["state"] == "deleted"])
+def test_deleted_removes_every_declared_vlan(case):
+    """After deleted, no declared VLAN is left (whatever the table's `after` says)."""
+    _ops, after = run_plan(case)
+    declared = set(e["name"] for e in model.normalize_config(case["want"], state="deleted"))
+    assert declared and not declared & set(after)
 
 
 def test_plan_leaves_have_alone():

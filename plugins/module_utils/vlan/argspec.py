@@ -12,7 +12,7 @@ STATES = ["merged", "replaced", "overridden", "deleted", "gathered", "rendered"]
 VLAN_SPEC = dict(
     name=dict(type="str"),
     parent=dict(type="str", required=True),
-    id=dict(type="int", required=True),
+    id=dict(type="int"),  # required by the model for every state but gathered
     protocol=dict(type="str", choices=["802.1Q", "802.1ad"], default="802.1Q"),
     mtu=dict(type="int"),
     admin_state=dict(type="str", choices=["up", "down"]),

@@ -7,21 +7,26 @@ A canonical entry: name, parent, id, protocol, mtu, up, addresses (sorted
 'ip/len' strings), egress / ingress (dict int -> int, zero entries dropped)
 and flags {reorder_hdr, gvrp, mvrp, loose_binding}. None means "not given":
 merged leaves such a field alone, replaced and overridden use the default.
+
+Every state but gathered needs each entry's id; gathered uses the entries only
+to name the parents whose VLANs it returns, so there an entry may leave id out
+(its name and id are then None).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors, validate
 
-import re
 import socket
 
 FLAG_NAMES = ("reorder_hdr", "gvrp", "mvrp", "loose_binding")
 FLAG_DEFAULTS = {"reorder_hdr": True, "gvrp": False, "mvrp": False, "loose_binding": False}
-IFNAMSIZ = 15
+IFNAMSIZ = validate.IFNAMSIZ - 1  # bytes of a name, without the NUL
 FIELDS = ("mtu", "up", "addresses", "egress", "ingress")
+PROTOCOLS = ("802.1Q", "802.1ad")
+ID_OPTIONAL_STATES = ("gathered",)
 
 
 ValidationError = errors.ValidationError
@@ -40,18 +45,34 @@ class _Where:
 
     def __str__(self):
         e = self.entry
-        return "config[%d] (%s)%s" % (self.i, e.get("name") or "%s.%s" % (e.get("parent"), e.get("id")), self.suffix)
+        name, parent, vid = e.get("name"), e.get("parent"), e.get("id")
+        if name:
+            label = name
+        elif parent is not None and vid is not None:
+            label = "%s.%s" % (parent, vid)
+        elif vid is not None:
+            label = "id %s" % (vid,)
+        else:
+            label = "on %s" % (parent,)
+        return "config[%d] (%s)%s" % (self.i, label, self.suffix)
 
 
-_IFNAME = re.compile(r"^[^\s/:]+$")
+def normalize_config(config, state="merged"):
+    """Validate the module's config list (no kernel access); return canonical entries.
 
-
-def normalize_config(config):
-    """Validate the module's config list (no kernel access); return canonical entries."""
+    state: the module's; with gathered an entry's id may be left out (every other
+    state needs it, the default merged included).
+    """
     out, names, keys, owners = [], {}, {}, {}
-    for i, raw in enumerate(config or []):
+    for i, raw in enumerate(validate.sequence(config or [], "config", "[{parent: eth0, id: 10}]")):
+        if not isinstance(raw, dict):
+            raise ValidationError("config[%d]" % i, "expected a dict like {parent: eth0, id: 10}, got %s"
+                                  % validate.describe(raw))
         where = _Where(i, raw)
-        e = normalize_entry(raw, where)
+        e = normalize_entry(raw, where, id_required=state not in ID_OPTIONAL_STATES)
+        if e["id"] is None:  # gathered: only the parent matters
+            out.append(e)
+            continue
         if e["name"] in names:
             raise ValidationError(where + ".name", "%s is declared twice (also config[%d])" % (e["name"], names[e["name"]]))
         names[e["name"]] = i
@@ -75,26 +96,46 @@ def normalize_config(config):
     return out
 
 
-def normalize_entry(raw, where):
-    vid = raw["id"]
-    if not 1 <= vid <= 4094:
-        raise ValidationError(where + ".id", "VLAN id %d is outside 1-4094" % vid)
-    name = raw.get("name") or "%s.%d" % (raw["parent"], vid)
-    if (len(name) > IFNAMSIZ or not name.isascii()) and len(name.encode()) > IFNAMSIZ:
-        raise ValidationError(where + ".name", "%r is %d bytes; Linux allows 15 (set name explicitly)"
-                              % (name, len(name.encode())))
-    if not _IFNAME.match(name) or name in (".", ".."):
-        raise ValidationError(where + ".name", "%r is not a valid interface name" % name)
-    mtu = raw.get("mtu")
+def normalize_entry(raw, where, id_required=True):
+    parent = raw.get("parent")
+    if parent is None:
+        raise ValidationError(where + ".parent", "required: the device the VLAN is on")
+    validate.ifname(parent, where + ".parent")
+    vid = raw.get("id")
+    if vid is None:
+        if id_required:
+            raise ValidationError(where + ".id", "required: the VLAN id (1-4094); only state gathered takes an "
+                                  "entry without one")
+    else:
+        vid = validate.integer(vid, where + ".id")
+        if not 1 <= vid <= 4094:
+            raise ValidationError(where + ".id", "VLAN id %d is outside 1-4094" % vid)
+    name = raw.get("name")
+    if name is not None:
+        validate.ifname(name, where + ".name")
+    elif vid is not None:
+        name = "%s.%d" % (parent, vid)
+        problem = validate.ifname_error(name)
+        if problem:
+            raise ValidationError(where + ".name", problem + " (set name explicitly)")
+    protocol = raw.get("protocol") or "802.1Q"
+    if protocol not in PROTOCOLS:
+        raise ValidationError(where + ".protocol", "%r is not one of %s" % (protocol, ", ".join(PROTOCOLS)))
+    mtu = validate.optional_integer(raw.get("mtu"), where + ".mtu")
     if mtu is not None and not 68 <= mtu <= 65535:
         raise ValidationError(where + ".mtu", "%d is outside 68-65535" % mtu)
     addresses = raw.get("addresses")
     if addresses is not None:
         addresses = _addresses(addresses, where)
     admin = raw.get("admin_state")
+    if admin not in (None, "up", "down"):
+        raise ValidationError(where + ".admin_state", "%r is not one of up, down" % (admin,))
+    for flag in FLAG_NAMES:
+        if raw.get(flag) is not None and not isinstance(raw[flag], bool):
+            raise ValidationError(where + "." + flag, "expected a boolean, got %s" % validate.describe(raw[flag]))
     egress, ingress = raw.get("egress_qos_map"), raw.get("ingress_qos_map")
     return {
-        "name": name, "parent": raw["parent"], "id": vid, "protocol": raw.get("protocol") or "802.1Q",
+        "name": name, "parent": parent, "id": vid, "protocol": protocol,
         "mtu": mtu, "up": None if admin is None else admin == "up", "addresses": addresses,
         "egress": None if egress is None else _qos(egress, where + ".egress_qos_map", "skb priority", "PCP"),
         "ingress": None if ingress is None else _qos(ingress, where + ".ingress_qos_map", "PCP", "skb priority"),
@@ -104,6 +145,7 @@ def normalize_entry(raw, where):
 
 
 def _addresses(texts, where):
+    validate.sequence(texts, where + ".addresses", "[10.0.1.1/24]")
     try:
         if len(texts) == 1:
             return [normalize_address(texts[0])]
@@ -172,11 +214,16 @@ def merged_leaves_alone(entry, have):
 def _qos(mapping, path, src_name, dst_name):
     if mapping is None:
         return None
+    validate.mapping(mapping, path, "{3: 3}")
     out = {}
     for key, value in mapping.items():
+        for part in (key, value):
+            if isinstance(part, bool):
+                raise ValidationError(path, "%r: %r: expected numbers, got the boolean %s (%s)"
+                                      % (key, value, part, validate.BOOLEAN_HINT))
         try:
-            src, dst = int(key), int(value)
-        except (TypeError, ValueError):
+            src, dst = validate.integer(key, path, text=True), validate.integer(value, path, text=True)
+        except ValidationError:
             raise ValidationError(path, "%r: %r is not a number" % (key, value))
         if not 0 <= src <= 7 or not 0 <= dst <= 7:
             raise ValidationError(path, "%s %s -> %s %s is outside 0-7" % (src_name, key, dst_name, value))
