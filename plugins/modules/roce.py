@@ -28,7 +28,9 @@ extends_documentation_fragment:
   - aifabric.emulation.attributes
 options:
   netdev:
-    description: The NIC's network device in the initial network namespace. Required except for V(gathered) defaults.
+    description:
+      - The NIC's network device in the initial network namespace.
+      - Required for every state, V(gathered) included (it describes this one NIC).
     type: str
   rdma_device:
     description: RDMA device of the NIC (for example V(mlx5_0)). Default the device whose port is bound to O(netdev).
@@ -151,7 +153,11 @@ options:
     type: bool
     default: true
   sysfs_root:
-    description: Root under which C(sys/) is read and written. For tests with a fake tree; leave it alone.
+    description:
+      - Internal, for testing only; not for production use.
+      - Root under which C(sys/) is read and written, so that tests can point the module at a fake sysfs and
+        configfs tree. Anything but the default makes the module read and write files that are not the host's
+        NIC settings.
     type: path
     default: /
   state:

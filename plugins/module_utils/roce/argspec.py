@@ -55,6 +55,7 @@ REQUIRED_IF = [
     ("state", "merged", ["netdev"]),
     ("state", "replaced", ["netdev"]),
     ("state", "deleted", ["netdev"]),
+    ("state", "gathered", ["netdev"]),
     ("state", "rendered", ["netdev"]),
     ("state", "validated", ["netdev"]),
 ]
