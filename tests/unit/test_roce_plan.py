@@ -183,6 +183,21 @@ def test_rollback_restores_host(case, tmp_path):
     assert host.facts() == before
 
 
+@pytest.mark.parametrize("case", load_cases("roce_plan", "errors"))
+def test_plan_errors(case, tmp_path):
+    """Refused at plan time, naming the option, with nothing applied (the tree is unchanged)."""
+    root = root_of(tmp_path)
+    build_tree(root, case.get("tree"))
+    host = FakeHost(root, case.get("dcb"))
+    facts = host.facts()
+    with pytest.raises(core.RoceError) as err:
+        core.plan(model.normalize(case["params"]), facts, case["state"], root)
+    assert err.value.param == case["param"]
+    assert err.value.message == case["message"]
+    assert str(err.value) == ("%s: %s" % (case["param"], case["message"]) if case["param"] else case["message"])
+    assert host.facts() == facts
+
+
 # ------------------------------------------------------------ DCB errors --
 
 
@@ -291,20 +306,6 @@ def test_trust_sysfs_file_with_text(tmp_path):
     assert knobs.read_trust(root, "eth0") is None
 
 
-def test_trust_app_table_dscp_needs_dscp_map(tmp_path):
-    root, host = _app_table_host(tmp_path)
-    with pytest.raises(core.RoceError) as err:
-        core.plan(model.normalize({"trust": "dscp"}), host.facts(), "merged", root)
-    assert err.value.param == "trust"
-    assert "switches to DSCP trust only through DSCP APP entries: set dscp_map" in str(err.value)
-
-
-def test_trust_app_table_dscp_with_empty_dscp_map(tmp_path):
-    root, host = _app_table_host(tmp_path)
-    with pytest.raises(core.RoceError, match="set dscp_map"):
-        core.plan(model.normalize({"trust": "dscp", "dscp_map": {}}), host.facts(), "merged", root)
-
-
 def test_trust_app_table_pcp_conflicts_with_dscp_map(tmp_path):
     root, host = _app_table_host(tmp_path, {26: 3})
     with pytest.raises(core.RoceError) as err:
@@ -313,24 +314,10 @@ def test_trust_app_table_pcp_conflicts_with_dscp_map(tmp_path):
     assert "pcp trust conflicts with dscp_map on this driver" in str(err.value)
 
 
-def test_trust_app_table_pcp_conflicts_with_dscp_map_when_still_pcp(tmp_path):
-    root, host = _app_table_host(tmp_path)
-    assert host.facts()["trust"] == "pcp"
-    with pytest.raises(core.RoceError, match="conflicts with dscp_map"):
-        ops = core.plan(model.normalize({"trust": "pcp", "dscp_map": {26: 3}}), host.facts(), "merged", root)
-        host.apply(ops)
-        assert host.facts()["trust"] == "pcp", "the plan switched trust to dscp"
-
-
-def test_trust_app_table_pcp_with_existing_entries_is_not_silently_ignored(tmp_path):
-    root, host = _app_table_host(tmp_path, {26: 3})
-    assert host.facts()["trust"] == "dscp"
-    try:
-        ops = core.plan(model.normalize({"trust": "pcp"}), host.facts(), "merged", root)
-    except core.RoceError:
-        return  # refusing is an acceptable answer
-    host.apply(ops)
-    assert host.facts()["trust"] == "pcp", "nothing planned, trust is still dscp"
+def test_trust_app_table_facts_follow_the_entries(tmp_path):
+    """The premise of the app-table cases in roce_plan.yml `errors`: trust is dscp exactly while entries exist."""
+    assert _app_table_host(tmp_path)[1].facts()["trust"] == "pcp"
+    assert _app_table_host(tmp_path / "with", {26: 3})[1].facts()["trust"] == "dscp"
 
 
 def test_trust_apptrust_op_and_inverse(tmp_path):
