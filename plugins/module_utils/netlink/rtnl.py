@@ -25,6 +25,7 @@ IFLA_EXT_MASK = 29
 RTEXT_FILTER_SKIP_STATS = 1 << 3
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFA_ADDRESS, IFA_LOCAL = 1, 2
+IFA_F_NODAD = 0x02  # linux/if_addr.h: no duplicate address detection (the address is usable at once)
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_TABLE, RTA_MULTIPATH = 1, 4, 5, 15, 9
 RT_TABLE_MAIN = 254
 IFF_UP = 0x1
@@ -134,7 +135,7 @@ def addr_request(action, ifindex, cidr):
     text, plen = cidr.rsplit("/", 1)
     family = socket.AF_INET6 if ":" in text else socket.AF_INET
     raw = socket.inet_pton(family, text)
-    body = IFADDRMSG.pack(family, int(plen), 0x80 if family == socket.AF_INET6 else 0, 0, ifindex)  # IFA_F_NODAD
+    body = IFADDRMSG.pack(family, int(plen), IFA_F_NODAD if family == socket.AF_INET6 else 0, 0, ifindex)
     body += nla.attr(IFA_LOCAL, raw) + nla.attr(IFA_ADDRESS, raw)
     if action == "delete":
         return RTM_DELADDR, 0, body
