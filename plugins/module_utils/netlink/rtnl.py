@@ -12,6 +12,7 @@ import socket
 import struct
 
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import nla
+from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import require_ifname
 
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK = 16, 17, 18, 19
 RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
@@ -77,16 +78,25 @@ def dump_links(session):
     return session.dump(RTM_GETLINK, request, parse_link)
 
 
+def ifname_attr(name, kind=IFLA_IFNAME):
+    """The attribute naming a link; InvalidInterfaceName (InterfaceNameTooLong: over 15 bytes) for what Linux refuses.
+
+    The kernel would refuse such a name too, but it is clearer to name the
+    problem before anything is sent (and nothing is ever cut short).
+    """
+    return nla.attr_str(kind, require_ifname(name))
+
+
 def new_link_request(name, kind, up=True):
     body = ifinfomsg(0, IFF_UP if up else 0, IFF_UP if up else 0)
-    body += nla.attr_str(IFLA_IFNAME, name)
+    body += ifname_attr(name)
     body += nla.nested(IFLA_LINKINFO, nla.attr_str(IFLA_INFO_KIND, kind))
     return RTM_NEWLINK, nla.NLM_F_CREATE | nla.NLM_F_EXCL, body
 
 
 def set_alias_request(name, alias):
     """The kernel ignores IFLA_IFALIAS on creation; set it on the named link."""
-    body = ifinfomsg() + nla.attr_str(IFLA_IFNAME, name) + nla.attr_str(IFLA_IFALIAS, alias)
+    body = ifinfomsg() + ifname_attr(name) + nla.attr_str(IFLA_IFALIAS, alias)
     return RTM_SETLINK, 0, body
 
 

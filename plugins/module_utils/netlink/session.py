@@ -37,6 +37,7 @@ SEND_CHUNK = 32 * 1024
 SEND_MAX_MESSAGES = 100  # each ack costs ~1 KiB of receive buffer (skb truesize), not its 36 bytes
 RECV_SIZE = 1024 * 1024
 SO_RCVBUFFORCE = 33
+IFNAMSIZ = 16  # linux/if.h; names are at most IFNAMSIZ - 1 bytes
 
 
 class NetlinkError(Exception):
@@ -52,8 +53,68 @@ class NetlinkError(Exception):
         Exception.__init__(self, detail)
 
 
+class InvalidInterfaceName(NetlinkError, ValueError):
+    """A name that cannot be a Linux interface name; refused before it reaches the kernel."""
+
+    def __init__(self, name, reason):
+        self.name, self.reason = name, reason
+        NetlinkError.__init__(self, errno_mod.EINVAL, reason)
+        self.args = (reason,)
+
+    def __str__(self):
+        return self.reason
+
+
+class InterfaceNameTooLong(InvalidInterfaceName):
+    """Longer than IFNAMSIZ - 1 bytes: the kernel would see a truncated name (another link's, maybe)."""
+
+
 class NamespaceNotFound(Exception):
     pass
+
+
+def check_ifname(name):
+    """Why `name` cannot be a Linux interface name (the kernel's dev_valid_name), or None when it can."""
+    problem = _ifname_problem(name)
+    return problem[0] if problem else None
+
+
+def require_ifname(name):
+    """name, or InvalidInterfaceName (InterfaceNameTooLong when that is the reason) if Linux would refuse it."""
+    problem = _ifname_problem(name)
+    if problem:
+        raise (InterfaceNameTooLong if problem[1] else InvalidInterfaceName)(name, problem[0])
+    return name
+
+
+def _ifname_problem(name):
+    """(reason, too long?) or None."""
+    if not isinstance(name, str):
+        return "%r is not a string" % (name,), False
+    if not name:
+        return "an interface name cannot be empty", False
+    try:
+        raw = name.encode()
+    except UnicodeEncodeError:
+        return "%r cannot be encoded as UTF-8" % name, False
+    if len(raw) > IFNAMSIZ - 1:
+        return "%r is %d bytes; Linux interface names are at most %d bytes" % (name, len(raw), IFNAMSIZ - 1), True
+    if name in (".", ".."):
+        return "%r cannot be an interface name" % name, False
+    for char in name:
+        if char in "/:\0" or char.isspace():
+            return "%r contains %r, which Linux does not allow in interface names" % (name, char), False
+    if 0xA0 in raw:  # the kernel's isspace() is Latin-1's (lib/ctype.c): NBSP, a UTF-8 continuation byte
+        return "%r contains the byte 0xa0 in UTF-8, which the kernel reads as a space" % name, False
+    return None
+
+
+def _ifname_bytes(name):
+    """name encoded for a fixed IFNAMSIZ field; raises where the kernel would see a cut (another) name."""
+    raw = name.encode()
+    if len(raw) > IFNAMSIZ - 1 or b"\0" in raw:
+        require_ifname(name)
+    return raw
 
 
 def netns_path(name):
@@ -142,10 +203,18 @@ class NetlinkSession:
         self.sock = self.ioctl_sock = None
 
     def ifindex(self, name):
-        """Index of a link by name, or None; one ioctl, no dump."""
+        """Index of a link by name, or None; one ioctl, no dump.
+
+        Raises InterfaceNameTooLong (a ValueError) for a name over 15 bytes
+        rather than look up the truncated name, which may be another link.
+        """
         try:
-            ifreq = fcntl.ioctl(self.ioctl_sock, SIOCGIFINDEX, struct.pack("16si", name.encode(), 0))
-        except (OSError, ValueError):
+            raw = _ifname_bytes(name)
+        except UnicodeEncodeError:
+            return None  # no link has that name
+        try:
+            ifreq = fcntl.ioctl(self.ioctl_sock, SIOCGIFINDEX, struct.pack("16si", raw, 0))
+        except OSError:
             return None
         return struct.unpack_from("i", ifreq, 16)[0]
 
