@@ -7,6 +7,10 @@ Requests are queued and sent many per sendmsg(); the kernel answers each with
 an ack, which flush() collects and matches by sequence number. Dumps stream
 replies until NLMSG_DONE. The socket is opened inside a named namespace by
 switching this thread into it just long enough to create the socket.
+
+Every receive has a timeout (SO_RCVTIMEO, set once when the socket is made,
+so waiting costs no extra system call), and a receive buffer overflow
+(ENOBUFS) becomes a NetlinkError that says what was lost.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,6 +22,7 @@ import fcntl
 import os
 import socket
 import struct
+import threading
 import time
 
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import nla
@@ -37,20 +42,50 @@ SEND_CHUNK = 32 * 1024
 SEND_MAX_MESSAGES = 100  # each ack costs ~1 KiB of receive buffer (skb truesize), not its 36 bytes
 RECV_SIZE = 1024 * 1024
 SO_RCVBUFFORCE = 33
+NETLINK_NO_ENOBUFS = 5
+DEFAULT_TIMEOUT = 30.0  # seconds one receive may wait for the kernel
 IFNAMSIZ = 16  # linux/if.h; names are at most IFNAMSIZ - 1 bytes
+_TIMEVAL = struct.Struct("@ll")  # struct timeval: tv_sec, tv_usec
 
 
 class NetlinkError(Exception):
-    """The kernel refused a request."""
+    """The kernel refused a request.
 
-    def __init__(self, code, text="", request=None):
+    From request(): `acks` holds every ack of the flush and `failures` how many of them were refusals.
+    """
+
+    def __init__(self, code, text="", request=None, acks=None):
         self.errno = code
         self.text = text
         self.request = request
+        self.acks = list(acks or ())
+        self.failures = sum(1 for ack in self.acks if not ack.ok)
         detail = os.strerror(code)
         if text:
             detail = "%s (%s)" % (text, detail)
         Exception.__init__(self, detail)
+
+
+class NetlinkTimeout(NetlinkError):
+    """The kernel did not answer within the session's receive timeout."""
+
+    def __init__(self, where, waiting_for, timeout):
+        self.where, self.waiting_for, self.timeout = where, waiting_for, timeout
+        limit = "within %g s (the session's receive timeout) " % timeout if timeout else ""
+        NetlinkError.__init__(self, errno_mod.ETIMEDOUT, "%s: no answer from the kernel %swhile waiting for %s"
+                              % (where, limit, waiting_for))
+
+
+class ReceiveBufferOverflow(NetlinkError):
+    """The socket's receive buffer overflowed (ENOBUFS): the kernel dropped replies."""
+
+    def __init__(self, where, waiting_for):
+        self.where, self.waiting_for = where, waiting_for
+        NetlinkError.__init__(self, errno_mod.ENOBUFS,
+                              "%s: the netlink receive buffer overflowed while waiting for %s, so the kernel dropped "
+                              "replies and the outcome of those requests is unknown; read the state again and retry "
+                              "with fewer requests per flush (a larger buffer needs root, SO_RCVBUFFORCE)"
+                              % (where, waiting_for))
 
 
 class InvalidInterfaceName(NetlinkError, ValueError):
@@ -140,38 +175,108 @@ def open_route_socket(netns=None):
 
 
 def in_netns(netns, make):
-    """Call make() with this thread inside netns; sockets keep that namespace."""
+    """Call make() with this thread inside netns; sockets keep that namespace.
+
+    Only the calling thread moves, and it is moved back to the namespace it
+    was in (not the main thread's) on every path. Should that fail, what
+    make() returned is closed and OSError raised.
+    """
     if not netns:
         return make()
     path = netns_path(netns)
-    if not os.path.exists(path):
-        raise NamespaceNotFound("network namespace %r does not exist (no %s)" % (netns, path))
-    own = os.open("/proc/self/ns/net", os.O_RDONLY)
-    target = os.open(path, os.O_RDONLY)
     try:
-        _setns(target)
+        target = os.open(path, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):
+        raise NamespaceNotFound("network namespace %r does not exist (no %s)" % (netns, path)) from None
+    try:
+        own = _open_thread_netns()
         try:
-            return make()
+            return _switched(netns, target, own, make)
         finally:
-            _setns(own)
+            os.close(own)
     finally:
         os.close(target)
-        os.close(own)
+
+
+def _switched(netns, target, own, make):
+    try:
+        _setns(target)
+    except OSError as e:
+        if e.errno == errno_mod.EINVAL:
+            raise NamespaceNotFound("%r is not a network namespace (setns: %s)" % (netns, os.strerror(e.errno))) from e
+        raise
+    result = None
+    try:
+        result = make()
+    finally:
+        try:
+            _setns(own)
+        except OSError as e:
+            _close_all(result)
+            raise OSError(e.errno, "could not return this thread from network namespace %r to its own: %s"
+                          % (netns, os.strerror(e.errno))) from e
+    return result
+
+
+def _open_thread_netns():
+    """An fd of the calling thread's network namespace (/proc/self/ns/net is the main thread's)."""
+    try:
+        return os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    except FileNotFoundError:  # Linux < 3.17
+        get_native_id = getattr(threading, "get_native_id", None)  # Python >= 3.8
+        if get_native_id is not None:
+            return os.open("/proc/self/task/%d/ns/net" % get_native_id(), os.O_RDONLY)
+        if threading.current_thread() is threading.main_thread():
+            return os.open("/proc/self/task/%d/ns/net" % os.getpid(), os.O_RDONLY)
+        raise
+
+
+def _close_all(obj):
+    """Close a socket, or each in a tuple of them, ignoring errors (cleanup on a failure path)."""
+    for item in obj if isinstance(obj, (tuple, list)) else (obj,):
+        close = getattr(item, "close", None)
+        if close is not None:
+            try:
+                close()
+            except OSError:
+                pass
 
 
 def _new_socket(protocol=NETLINK_ROUTE):
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, protocol)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 4 * RECV_SIZE)  # root may exceed rmem_max
-    except OSError:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_SIZE)
-    for opt in (NETLINK_EXT_ACK, NETLINK_CAP_ACK):
         try:
-            sock.setsockopt(SOL_NETLINK, opt, 1)
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 4 * RECV_SIZE)  # root may exceed rmem_max
         except OSError:
-            pass
-    sock.bind((0, 0))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_SIZE)
+        for opt in (NETLINK_EXT_ACK, NETLINK_CAP_ACK):
+            try:
+                sock.setsockopt(SOL_NETLINK, opt, 1)
+            except OSError:
+                pass
+        sock.bind((0, 0))
+    except BaseException:
+        sock.close()
+        raise
     return sock
+
+
+def _session_sockets(protocol):
+    """The netlink socket and the one for ioctls, both in the current namespace; none left open on failure."""
+    sock = _new_socket(protocol)
+    try:
+        return sock, socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def set_receive_timeout(sock, timeout):
+    """SO_RCVTIMEO: a blocked receive fails with EAGAIN after `timeout` seconds (None or 0: never)."""
+    micro = int(round((timeout or 0) * 1000000))
+    if timeout and micro <= 0:
+        micro = 1
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _TIMEVAL.pack(micro // 1000000, micro % 1000000))
 
 
 class Ack:
@@ -186,15 +291,32 @@ class Ack:
 
 
 class NetlinkSession:
-    """Batched rtnetlink requests and dumps in one namespace."""
+    """Batched rtnetlink requests and dumps in one namespace.
 
-    def __init__(self, netns=None, protocol=NETLINK_ROUTE):
+    timeout: seconds one receive may wait for the kernel (None: for ever);
+    on expiry NetlinkTimeout names the namespace and what was awaited.
+    """
+
+    netns = timeout = None  # class defaults, for sessions built without __init__ (tests)
+
+    def __init__(self, netns=None, protocol=NETLINK_ROUTE, timeout=DEFAULT_TIMEOUT):
         self.netns = netns
-        self.sock, self.ioctl_sock = in_netns(netns, lambda: (
-            _new_socket(protocol), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)))
+        self.timeout = None
         self.seq = 0
-        self.pending = []  # (seq, bytes, tag)
+        self.pending = []  # (seq, msg_type, flags, payload, tag)
         self._dump_buffer = None
+        self.sock = self.ioctl_sock = None
+        self.sock, self.ioctl_sock = in_netns(netns, lambda: _session_sockets(protocol))
+        try:
+            self.set_timeout(timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    def set_timeout(self, timeout):
+        """Seconds one receive may wait for the kernel before NetlinkTimeout (None: wait for ever)."""
+        set_receive_timeout(self.sock, timeout)
+        self.timeout = timeout
 
     def close(self):
         for sock in (self.sock, self.ioctl_sock):
@@ -217,6 +339,17 @@ class NetlinkSession:
         except OSError:
             return None
         return struct.unpack_from("i", ifreq, 16)[0]
+
+    def _where(self):
+        return "network namespace %r" % self.netns if self.netns else "this process's network namespace"
+
+    def _receive_failed(self, exc, waiting_for):
+        """Raise the clear error for a failed receive (timeout, overflow); return for any other error."""
+        code = getattr(exc, "errno", None)
+        if isinstance(exc, socket.timeout) or code in (errno_mod.EAGAIN, errno_mod.EWOULDBLOCK):
+            raise NetlinkTimeout(self._where(), waiting_for, self.timeout) from exc
+        if code == errno_mod.ENOBUFS:
+            raise ReceiveBufferOverflow(self._where(), waiting_for) from exc
 
     def __enter__(self):
         return self
@@ -265,18 +398,36 @@ class NetlinkSession:
         tags = dict((item[0], item[4]) for item in chunk)
         errors = {}
         while final not in errors:
-            for msg_type, flags, seq, payload in _split(self.sock.recv(RECV_SIZE)):
+            try:
+                data = self.sock.recv(RECV_SIZE)
+            except OSError as e:
+                self._receive_failed(e, "the acks of %d request(s), seq %d-%d" % (len(chunk), chunk[0][0], final))
+                raise
+            for msg_type, flags, seq, payload in _split(data):
                 if msg_type == nla.NLMSG_ERROR and seq in tags:
                     errors[seq] = _parse_error(flags, payload)
         return [Ack(seq, errors.get(seq, (0, ""))[0], errors.get(seq, (0, ""))[1], tags[seq])
                 for seq in (item[0] for item in chunk)]
 
     def request(self, msg_type, flags, payload):
-        """Send one request now and raise NetlinkError if the kernel refuses it."""
+        """Send one request now (and whatever was queued before it); raise NetlinkError if the kernel refuses any.
+
+        The error is the first refusal in queue order, with every ack of the
+        flush in its `acks` and the number of refusals in `failures`.
+        """
         self.queue(msg_type, flags, payload)
-        ack = self.flush()[-1]
-        if not ack.ok:
-            raise NetlinkError(ack.errno, ack.text)
+        acks = self.flush()
+        failed = [ack for ack in acks if not ack.ok]
+        if not failed:
+            return
+        first = failed[0]
+        text = first.text
+        if first is not acks[-1]:
+            text = "an earlier queued request (seq %d) failed%s" % (first.seq, ": " + text if text else "")
+        if len(failed) > 1:
+            text += "%s%d other of the %d requests sent together failed too" % (
+                "; " if text else "", len(failed) - 1, len(acks))
+        raise NetlinkError(first.errno, text, first.tag, acks)
 
     def transact(self, msg_type, flags, payload):
         """Send one request now; return its replies [(type, payload)], or raise NetlinkError."""
@@ -284,7 +435,12 @@ class NetlinkSession:
         self.sock.send(nla.message(msg_type, flags | nla.NLM_F_REQUEST | nla.NLM_F_ACK, seq, payload))
         replies = []
         while True:
-            for rtype, rflags, rseq, body in _split(self.sock.recv(RECV_SIZE)):
+            try:
+                data = self.sock.recv(RECV_SIZE)
+            except OSError as e:
+                self._receive_failed(e, "the reply to request seq %d (message type %d)" % (seq, msg_type))
+                raise
+            for rtype, rflags, rseq, body in _split(data):
                 if rseq != seq:
                     continue
                 if rtype == nla.NLMSG_ERROR:
@@ -313,7 +469,11 @@ class NetlinkSession:
             self.sock.send(nla.message(msg_type, nla.NLM_F_REQUEST | nla.NLM_F_DUMP, seq, payload))
             replies, interrupted, done = [], False, False
             while not done:
-                size = self.sock.recv_into(buf)
+                try:
+                    size = self.sock.recv_into(buf)
+                except OSError as e:
+                    self._receive_failed(e, "the replies to dump seq %d (message type %d)" % (seq, msg_type))
+                    raise
                 offset = 0
                 while offset + 16 <= size:
                     length, rtype, flags, rseq, _pid = unpack(buf, offset)
