@@ -1,0 +1,149 @@
+"""tools/labvm takes its VM down however labvm itself ends.
+
+`timeout`, pytest-timeout and CI send SIGTERM, a closed terminal sends SIGHUP,
+Ctrl-C sends SIGINT, and an impatient caller sends SIGKILL. In every case the
+qemu that labvm started must not outlive it.
+
+Each case starts labvm with a unique marker in its environment (vng,
+virtme-run and qemu inherit it, other people's VMs do not have it), waits
+until a qemu process carrying the marker is running, ends labvm the given way,
+and then requires that no live process with the marker remains within a
+bounded wait. Whatever survives is killed in `finally`.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+from netlab import REPO
+
+LABVM = os.path.join(REPO, "tools", "labvm")
+MARK = "AIFABRIC_LABVM_SIGNAL_TEST"
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="labvm needs root"),
+    pytest.mark.skipif(os.environ.get("LABVM") == "1", reason="boots a VM from the host, not from inside a VM"),
+    pytest.mark.skipif(not shutil.which("qemu-system-x86_64"), reason="labvm needs qemu (make venv installs it)"),
+]
+
+
+def marked(marker):
+    """pid -> (comm, state, pgid) for every process whose environment carries the marker."""
+    needle = ("%s=%s" % (MARK, marker)).encode()
+    found = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                env = f.read().split(b"\0")
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
+        except OSError:  # exited meanwhile
+            continue
+        if needle in env:
+            rest = stat[stat.rindex(")") + 2:].split()
+            found[int(pid)] = (stat[stat.index("(") + 1:stat.rindex(")")], rest[0], int(rest[2]))
+    return found
+
+
+def alive(marker):
+    # a zombie runs nothing; this container's init never reaps its orphans
+    return {pid: p for pid, p in marked(marker).items() if p[1] != "Z"}
+
+
+def qemus(marker):
+    """The marked qemu that runs the VM (virtme-run also runs `qemu-system-x86_64 --version`)."""
+    found = {}
+    for pid, p in alive(marker).items():
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if p[0].startswith("qemu-system") and b"-kernel" in argv:
+            found[pid] = p
+    return found
+
+
+def wait_for(cond, timeout, what, detail=lambda: ""):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("no %s within %d s%s" % (what, timeout, detail()))
+        time.sleep(0.1)
+
+
+def kill_marked(marker, timeout=20):
+    """Kill whatever of this run is still alive and wait (bounded) until it has gone."""
+    own = os.getpgrp()
+    deadline = time.monotonic() + timeout
+    while alive(marker) and time.monotonic() < deadline:
+        for pid, (_comm, _state, pgid) in alive(marker).items():
+            try:
+                if pgid != own:
+                    os.killpg(pgid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    res = subprocess.run([LABVM, "--kernel", "bookworm", "fetch"], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    return "bookworm"
+
+
+CASES = {
+    "SIGTERM from timeout 30": (["timeout", "30"], None, 124),
+    "SIGHUP": ([], signal.SIGHUP, -signal.SIGHUP),
+    "SIGINT": ([], signal.SIGINT, -signal.SIGINT),
+    "SIGKILL": ([], signal.SIGKILL, -signal.SIGKILL),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_labvm_leaves_no_vm_behind(kernel, case):
+    prefix, sig, want_rc = CASES[case]
+    marker = uuid.uuid4().hex
+    env = dict(os.environ, **{MARK: marker})
+    env.setdefault("LABVM_ACCEL", "tcg")  # no KVM probe boot: signal the VM that runs the command
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = None
+
+    def detail():
+        log.seek(0)
+        return "\nlabvm exit: %r\nlabvm output:\n%s\nstill alive (pid: (comm, state, pgid)): %r" % (
+            proc.poll() if proc else None, log.read()[-3000:], alive(marker))
+    try:
+        started = time.monotonic()
+        proc = subprocess.Popen(prefix + [LABVM, "--kernel", kernel, "run", "--", "sleep", "600"],
+                                cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        # ready: this run's VM is up (and labvm still running)
+        wait_for(lambda: qemus(marker) or proc.poll() is not None, 28 if prefix else 60, "qemu process", detail)
+        assert proc.poll() is None and qemus(marker), "labvm ended before its qemu ran" + detail()
+        print("%s: qemu up after %.1f s" % (case, time.monotonic() - started))
+        if sig is not None:
+            os.kill(proc.pid, sig)
+            rc = proc.wait(timeout=30)
+        else:
+            rc = proc.wait(timeout=max(1, 30 + 30 - (time.monotonic() - started)))
+        assert rc == want_rc, "labvm ended with %r, expected %r%s" % (rc, want_rc, detail())
+        wait_for(lambda: not alive(marker), 15, "end of every process of the labvm run after %s" % case, detail)
+    finally:
+        kill_marked(marker)
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
