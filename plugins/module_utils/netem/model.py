@@ -107,8 +107,8 @@ def normalize_rules(rules, kernel_release=None, state=None):
         rules = []
     validate.sequence(rules, "rules", "[{delay: {time: 5ms}}]")
     if not rules and state in EMPTY_MEANS_NOTHING:
-        raise ValidationError("rules", "an empty list with state %s changes nothing; to remove every rule, use state "
-                              "deleted (or absent) and leave rules out, or state replaced with rules: []" % state)
+        raise ValidationError("rules", "an empty list changes nothing with state present or merged; to remove every "
+                              "rule, use state deleted (or absent) and leave rules out, or state replaced with rules: []")
     out, names, defaults = [], set(), 0
     for i, rule in enumerate(rules):
         path = "rules[%d]" % i
