@@ -50,7 +50,8 @@ options:
     description:
       - The same names mean the same in every module of this collection.
       - V(merged) (alias V(present)) adds or updates the named rules and keeps the other rules on the interface.
-        An empty O(rules) list is an error with this state; use V(deleted) to remove every rule.
+        An empty O(rules) list is an error with this state, since it would change nothing; to remove every rule,
+        use V(deleted) and leave O(rules) out, or V(replaced) with an empty list.
       - V(replaced) makes the given rules the only ones on the interface and direction; an empty list removes
         them all.
       - V(overridden) is V(replaced) for every entry given, and also removes every tree this collection owns on
@@ -344,36 +345,79 @@ EXAMPLES = r"""
     rules:
       - delay: {time: 2ms}
 
+- name: Impair every uplink of an emulated fabric in one task (two namespaces, both directions)
+  aifabric.emulation.netem:
+    config:
+      - {interface: up0, netns: leaf1, rules: [{delay: 50us, rate: 25gbit}]}
+      - {interface: up1, netns: leaf1, rules: [{delay: 50us, rate: 25gbit}]}
+      - {interface: up0, netns: leaf2, direction: ingress, rules: [{loss: 0.1%}]}
+
+- name: Exactly these impairments in leaf1; every other tree this collection owns there is removed
+  aifabric.emulation.netem:
+    state: overridden
+    config:
+      - {interface: up0, netns: leaf1, rules: [{delay: 100us}]}
+
 - name: Read back every impairment this collection owns
   aifabric.emulation.netem:
     state: gathered
   register: impairments
 
+- name: Turn tc's own view into the module's shape, without touching the kernel
+  aifabric.emulation.netem:
+    state: parsed
+    running_config: "{{ lookup('ansible.builtin.pipe', 'tc -j qdisc show') }}"
+  register: seen
+
 - name: Remove all impairments from eth1
   aifabric.emulation.netem:
     interface: eth1
-    state: absent
+    state: deleted
 """
 
 RETURN = r"""
 before:
-  description: Rules on the interface and direction before the task, in the form of O(rules).
-  returned: when state is present, replaced or absent
+  description:
+    - Rules on the interface and direction before the task, in the form of O(rules).
+    - With O(config), a list of C(interface), C(netns), C(direction) and C(rules), one per entry.
+  returned: when state is merged, replaced, overridden or deleted
   type: list
   elements: dict
   sample: [{"name": "default", "delay": {"time": "10ms"}, "limit": 1000}]
 after:
-  description: Rules read back from the kernel after the task (predicted in check mode).
-  returned: when state is present, replaced or absent
+  description: Rules read back from the kernel after the task (predicted in check mode), shaped like RV(before).
+  returned: when state is merged, replaced, overridden or deleted
   type: list
   elements: dict
   sample: [{"name": "default", "delay": {"time": "20ms"}, "limit": 1000}]
 commands:
   description: The C(tc) and C(ip) commands equivalent to the changes made (or that would be made).
-  returned: when state is present, replaced or absent
+  returned: when state is merged, replaced, overridden or deleted
   type: list
   elements: str
   sample: ["tc qdisc replace dev eth1 root handle fab0: netem limit 1000 delay 20ms"]
+results:
+  description: With O(config), one result per entry, in the order given.
+  returned: when O(config) is given and state is merged, replaced, overridden or deleted
+  type: list
+  elements: dict
+  sample: [{"interface": "eth1", "netns": "rack1", "direction": "egress", "changed": true, "before": [],
+            "after": [{"name": "default", "delay": {"time": "2ms"}, "limit": 1000}], "commands": []}]
+rollback:
+  description:
+    - When the kernel refused a change, what the rollback restored, read back from the kernel.
+    - C(complete) is true only when every object the task touched is as it was before.
+  returned: failure after a change was attempted
+  type: dict
+  sample: {"complete": true, "restored": ["rack1:eth1/egress"], "not_restored": [], "errors": []}
+parsed:
+  description:
+    - O(running_config) read into the shape of RV(gathered). Filters (O(rules[].match)), rule names and
+      distribution names are not in C(tc qdisc) output, so they are not recovered.
+  returned: when state is parsed
+  type: list
+  elements: dict
+  sample: [{"interface": "eth1", "netns": null, "direction": "egress", "rules": [{"name": "default"}]}]
 gathered:
   description: Every owned impairment found, per interface and direction.
   returned: when state is gathered

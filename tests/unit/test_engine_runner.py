@@ -56,7 +56,8 @@ def test_roce_soft_roce_note_is_a_warning_not_a_result_key():
 
 
 def test_diff_only_with_diff_mode():
-    body = lambda: {"changed": True, "diff_before": [{"a": 1}], "diff_after": [{"a": 2}]}  # noqa: E731
+    def body():
+        return {"changed": True, "diff_before": [{"a": 1}], "diff_after": [{"a": 2}]}
     assert "diff" not in outcome(FakeModule(), body)
     assert outcome(FakeModule(diff=True), body)["diff"] == {"before": '- {"a": 1}\n', "after": '- {"a": 2}\n'}
 

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors, validate
 from ansible_collections.aifabric.emulation.plugins.module_utils.engine import module as runner
 from ansible_collections.aifabric.emulation.plugins.module_utils.engine.resource import canonical_state
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, model
@@ -32,6 +32,7 @@ def jobs_from_params(p, state, release=None):
             raise errors.ValidationError(prefix + "interface", "%s %s%s is declared twice (also %s)" % (
                 interface, direction, " in %s" % netns if netns else "", seen[key] or "the first entry"))
         seen[key] = prefix.rstrip(".")
+        validate.ifname(interface, prefix + "interface")
         if raw is None and state in ("merged", "replaced", "overridden", "rendered"):
             raise errors.ValidationError(prefix + "rules", "required with state %s" % state)
         rules = None
@@ -45,8 +46,6 @@ def jobs_from_params(p, state, release=None):
 def _normalize(raw, state, release, prefix):
     try:
         return model.normalize_rules(raw, release, state=state)
-    except TypeError:  # a model without the state argument
-        return model.normalize_rules(raw, release)
     except errors.ValidationError as e:
         if not prefix:
             raise

@@ -291,9 +291,7 @@ def _plan_rdma_cm(want, facts, state, root):
     base = knobs.rdma_cm_dir(root, dev)
     if cm == "remove":
         return [{"op": "rmdir", "path": base}] if facts["rdma_cm"] is not None else []
-    ops = []
-    if not knobs.configfs_ready(root):
-        ops.append({"op": "mount", "path": "/" + knobs.CONFIGFS})
+    ops = []  # configfs itself is made ready by RoceResource.preflight (knobs.ensure_configfs)
     have = facts["rdma_cm"] or {}
     if facts["rdma_cm"] is None:
         ops.append({"op": "mkdir", "path": base})
@@ -352,6 +350,12 @@ class RoceResource(resource.Resource):
                                     "network namespace sees; %s is in %r" % (key, self.netdev, self.netns))
         ops = self.planned if self.planned is not None else plan(want, scope.have, self.state, self.root)
         return [[op] for op in ops], predicted(scope.have, want)
+
+    def preflight(self, scope):
+        """RDMA-CM defaults live in configfs: load and mount what is missing now, or name rdma_cm and stop."""
+        if any(op["op"] in ("mkdir", "write") and knobs.CONFIGFS in op["path"] for op in scope.ops):
+            done = knobs.ensure_configfs(self.root, dry_run=self.check_mode)
+            scope.commands_before = done
 
     def guarded(self, scope, op):
         if op["op"] == "mtu":

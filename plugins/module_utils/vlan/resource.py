@@ -20,10 +20,10 @@ def run_module(module):
         if state == "parsed":
             from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import parse
             return {"changed": False, "parsed": parse.parse(p["running_config"])}
+        want = model.normalize_config(p["config"], state=state) if p["config"] is not None else []
         if state == "gathered":
-            parents = set(e["parent"] for e in p["config"] or [] if e.get("parent")) or None
+            parents = set(e["parent"] for e in want) or None
             return {"changed": False, "gathered": core.gather(p["netns"], parents)}
-        want = model.normalize_config(p["config"]) if p["config"] is not None else []
         if state == "rendered":
             return {"changed": False, "rendered": core.render_config(want, p["netns"])}
         result = core.converge(want, state, p["netns"], module.check_mode, p["allow_management"])
