@@ -29,9 +29,22 @@ extends_documentation_fragment:
 options:
   netdev:
     description:
-      - The NIC's network device in the initial network namespace.
+      - The NIC's network device, at most 15 bytes, in the initial network namespace or in O(netns).
       - Required for every state, V(gathered) included (it describes this one NIC).
     type: str
+  netns:
+    description:
+      - Named network namespace (or namespace file) that holds O(netdev), for an emulated endpoint.
+      - In another namespace only O(mtu), O(pfc), O(ets), O(dscp_map) and O(trust) (through DCB) can be managed;
+        sysfs, configfs and RDMA devices are seen from the initial namespace only, so O(ecn), O(cnp),
+        O(rdma_cm) and O(soft_roce) are refused there.
+    type: str
+  allow_management:
+    description:
+      - Allow changing the MTU of the interface that carries the Ansible connection. See the collection's
+        docs/guard.md.
+    type: bool
+    default: false
   rdma_device:
     description: RDMA device of the NIC (for example V(mlx5_0)). Default the device whose port is bound to O(netdev).
     type: str
@@ -162,13 +175,16 @@ options:
     default: /
   state:
     description:
-      - V(merged) applies the given settings; V(replaced) also removes DSCP APP entries that are not given;
-        V(deleted) puts the named sections back to defaults (PFC off, DSCP entries removed, trust PCP, DCQCN
-        off, RDMA-CM directory removed, soft-RoCE link removed).
+      - The same names mean the same in every module of this collection.
+      - V(merged) (alias V(present)) applies the given settings; V(replaced) also removes DSCP APP entries that
+        are not given; V(deleted) (alias V(absent)) puts the named sections back to defaults (PFC off, DSCP
+        entries removed, trust PCP, DCQCN off, RDMA-CM directory removed, soft-RoCE link removed).
+      - There is no V(overridden) (one NIC per task, and V(replaced) already owns every section given) and no
+        V(parsed) (the settings come from several C(dcb), sysfs and configfs sources, not one text).
       - V(gathered) returns the facts; V(rendered) returns equivalent C(dcb)/C(rdma)/shell commands without
         touching the host; V(validated) checks consistency and returns RV(nccl_env).
     type: str
-    choices: [merged, replaced, deleted, gathered, rendered, validated]
+    choices: [merged, present, replaced, deleted, absent, gathered, rendered, validated]
     default: merged
 notes:
   - What can be verified without RDMA hardware, and what cannot, is explained in the collection's C(docs/roce.md).
@@ -216,6 +232,11 @@ after:
   returned: when state is merged, replaced or deleted
   type: dict
   sample: {"pfc": {"enabled": [3], "delay": 0}, "trust": "dscp"}
+rollback:
+  description: When a change failed, what the rollback restored, read back from the NIC.
+  returned: failure after a change was attempted
+  type: dict
+  sample: {"complete": true, "restored": ["mtu", "pfc"], "not_restored": [], "errors": []}
 commands:
   description: Equivalent commands of the changes made (or that would be made).
   returned: when state is merged, replaced or deleted

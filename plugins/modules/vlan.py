@@ -81,18 +81,27 @@ options:
     type: str
   state:
     description:
-      - V(merged) creates missing VLANs and sets the given fields, adding addresses and map entries.
+      - The same names mean the same in every module of this collection.
+      - V(merged) (alias V(present)) creates missing VLANs and sets the given fields, adding addresses and map
+        entries.
       - V(replaced) makes each listed VLAN exactly as given; unset fields take their defaults.
       - V(overridden) is V(replaced) and also deletes VLAN interfaces that are not listed, on the listed parents
         only. Other interfaces are never touched.
-      - V(deleted) deletes the listed VLAN interfaces.
+      - V(deleted) (alias V(absent)) deletes the listed VLAN interfaces.
       - V(gathered) returns the VLAN interfaces of the namespace in RV(gathered).
       - V(rendered) returns equivalent C(ip) commands in RV(rendered) without touching the kernel.
+      - V(parsed) reads O(running_config), the output of C(ip -j -d addr show), into RV(parsed) without touching
+        the kernel.
     type: str
-    choices: [merged, replaced, overridden, deleted, gathered, rendered]
+    choices: [merged, present, replaced, overridden, deleted, absent, gathered, rendered, parsed]
     default: merged
+  running_config:
+    description: With O(state=parsed), the JSON text printed by C(ip -j -d addr show) (or C(ip -j -d link show)).
+    type: str
   allow_management:
-    description: Allow deleting or downing a VLAN interface that carries the default route or the Ansible connection.
+    description:
+      - Allow changes that can cut the Ansible connection on the interface carrying it - deleting it, setting it
+        down, changing its MTU or removing its addresses. See the collection's docs/guard.md.
     type: bool
     default: false
 notes:
@@ -159,6 +168,17 @@ commands:
 gathered:
   description: Every VLAN interface in the namespace (on the named parents when O(config) is given).
   returned: when state is gathered
+  type: list
+  elements: dict
+  sample: [{"name": "ens1f0.101", "parent": "ens1f0", "id": 101, "protocol": "802.1Q"}]
+rollback:
+  description: When the kernel refused a change, what the rollback restored, read back from the kernel.
+  returned: failure after a change was attempted
+  type: dict
+  sample: {"complete": true, "restored": ["ens1f0.101"], "not_restored": [], "errors": []}
+parsed:
+  description: O(running_config) read into the shape of RV(gathered).
+  returned: when state is parsed
   type: list
   elements: dict
   sample: [{"name": "ens1f0.101", "parent": "ens1f0", "id": 101, "protocol": "802.1Q"}]

@@ -7,11 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-STATES = ["merged", "replaced", "deleted", "gathered", "rendered", "validated"]
+# present/absent are documented aliases of merged/deleted, as in every module of the collection
+STATES = ["merged", "present", "replaced", "deleted", "absent", "gathered", "rendered", "validated"]
 PROFILES = ["lossless_prio3"]
 
 ARGUMENT_SPEC = dict(
     netdev=dict(type="str"),
+    netns=dict(type="str"),
+    allow_management=dict(type="bool", default=False),
     rdma_device=dict(type="str"),
     port=dict(type="int", default=1),
     profile=dict(type="str", choices=PROFILES),
@@ -54,7 +57,9 @@ ARGUMENT_SPEC = dict(
 REQUIRED_IF = [
     ("state", "merged", ["netdev"]),
     ("state", "replaced", ["netdev"]),
+    ("state", "present", ["netdev"]),
     ("state", "deleted", ["netdev"]),
+    ("state", "absent", ["netdev"]),
     ("state", "gathered", ["netdev"]),
     ("state", "rendered", ["netdev"]),
     ("state", "validated", ["netdev"]),

@@ -7,7 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-STATES = ["merged", "replaced", "overridden", "deleted", "gathered", "rendered"]
+# present/absent are documented aliases of merged/deleted, as in every module of the collection
+STATES = ["merged", "present", "replaced", "overridden", "deleted", "absent", "gathered", "rendered", "parsed"]
 
 VLAN_SPEC = dict(
     name=dict(type="str"),
@@ -28,6 +29,7 @@ VLAN_SPEC = dict(
 ARGUMENT_SPEC = dict(
     config=dict(type="list", elements="dict", options=VLAN_SPEC),
     netns=dict(type="str"),
+    running_config=dict(type="str"),
     state=dict(type="str", choices=STATES, default="merged"),
     allow_management=dict(type="bool", default=False),
 )
@@ -36,6 +38,9 @@ REQUIRED_IF = [
     ("state", "merged", ["config"]),
     ("state", "replaced", ["config"]),
     ("state", "overridden", ["config"]),
+    ("state", "present", ["config"]),
     ("state", "deleted", ["config"]),
+    ("state", "absent", ["config"]),
+    ("state", "parsed", ["running_config"]),
     ("state", "rendered", ["config"]),
 ]
