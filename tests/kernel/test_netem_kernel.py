@@ -3,7 +3,9 @@
 This kernel may lack sch_netem (then the module must say how to get it and
 leave everything untouched); what needs netem itself runs in the lab tier.
 """
+import json
 import os
+import sys
 
 import pytest
 
@@ -62,22 +64,43 @@ def test_foreign_root_qdisc_is_refused_and_left_alone(pair):
     assert root["kind"] == "tbf" and root["handle"] == "1:"
 
 
-def test_management_interface_is_protected(pair):
+def test_a_default_route_alone_is_not_management(pair):
+    """Nobody connects through this namespace: its default route does not make va a management interface."""
     sh("ip -n %s route add default via %s dev %s" % (pair.a, pair.ip_b, pair.dev_a))
-    with pytest.raises(core.NetemError) as err:
-        core.converge([job(pair, [{"delay": {"time": "1ms"}}])])
-    assert "allow_management" in str(err.value)
-    j = job(pair, [{"delay": {"time": "1ms"}}], allow_management=True)
+    j = job(pair, [{"delay": {"time": "1ms"}}])
     core.converge([j], check_mode=True)
     assert j.result["changed"]
-    # removing an impairment from it is always allowed
-    core.converge([job(pair, None, state="absent")])
 
 
-def test_management_by_ssh_address(pair, monkeypatch):
-    monkeypatch.setenv("SSH_CONNECTION", "192.0.2.9 50000 %s 22" % pair.ip_a)
-    with pytest.raises(core.NetemError):
-        core.converge([job(pair, [{"delay": {"time": "1ms"}}])])
+GUARDED = r"""
+import json, sys
+sys.path.insert(0, %(collections)r)
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, model
+out = {}
+for allow in (False, True):
+    j = core.Job(%(dev)r, model.normalize_rules([{"delay": {"time": "1ms"}}]), netns=%(netns)r, allow_management=allow)
+    try:
+        core.converge([j], check_mode=allow)
+        out[str(allow)] = {"changed": j.result["changed"]}
+    except errors.ModuleError as e:
+        out[str(allow)] = {"param": e.param, "msg": e.message}
+print(json.dumps(out))
+"""
+
+
+def test_the_connection_interface_is_protected_in_its_namespace(pair):
+    """A module process inside pair.a whose SSH session arrived on va's address (sshd's view in SSH_CONNECTION)."""
+    from netlab import COLLECTIONS
+    script = GUARDED % {"collections": COLLECTIONS, "dev": pair.dev_a, "netns": pair.a}
+    res = sh("ip netns exec %s env SSH_CONNECTION='%s 50000 %s 22' %s -c '%s'" % (
+        pair.a, pair.ip_b, pair.ip_a, sys.executable, script.replace("'", "'\\''")))
+    out = json.loads(res.stdout)
+    assert out["False"]["param"] == "interface"
+    assert "%s carries the Ansible connection" % pair.dev_a in out["False"]["msg"]
+    assert "allow_management" in out["False"]["msg"]
+    assert out["True"] == {"changed": True}
+    assert owned(pair) == []
 
 
 def test_gathered_on_clean_namespace_is_empty(pair):
