@@ -19,18 +19,12 @@ __metaclass__ = type
 import re
 
 from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import check_ifname
 
 IFNAMSIZ = 16  # linux/if.h, with the terminating NUL: names are at most 15 bytes
 IB_DEVICE_NAME_MAX = 64  # rdma/ib_verbs.h, with the NUL: RDMA device names are at most 63 bytes
 BOOLEAN_HINT = "YAML reads unquoted yes/no/on/off/true/false as booleans"
 
-# Bytes the kernel's dev_valid_name() refuses; its isspace() is Latin-1's (lib/ctype.c),
-# so 0xa0 counts as a space - and 0xa0 is a UTF-8 continuation byte (for example in 'à').
-_IFNAME_BAD_BYTES = {
-    0x2F: "'/'", 0x3A: "':'", 0x00: "a NUL byte", 0x20: "a space", 0x09: "a tab", 0x0A: "a newline",
-    0x0B: "a vertical tab", 0x0C: "a form feed", 0x0D: "a carriage return",
-    0xA0: "the byte 0xa0 (the kernel reads it as a space; it is part of some UTF-8 letters)",
-}
 _IFNAME_PLAIN = re.compile(r"[A-Za-z0-9_.@+=-]{1,15}\Z")  # the common case, decided without encoding
 _DECIMAL = re.compile(r"^\s*[-+]?[0-9]+\s*$")
 
@@ -116,31 +110,12 @@ def choice(value, path, choices):
 
 
 def ifname_error(name):
-    """Why `name` cannot be a Linux interface name, or None when it can.
-
-    The kernel's dev_valid_name(): not empty, at most IFNAMSIZ - 1 (15) bytes,
-    not '.' or '..', and no '/', ':' or whitespace byte. A longer name is not
-    refused by every kernel interface: some cut it to 15 bytes, which may be
-    another device's name.
-    """
+    """Why `name` cannot be a Linux interface name, or None when it can (the netlink layer's one rule set)."""
     if not isinstance(name, str):
         return "expected an interface name, got %s" % describe(name)
     if _IFNAME_PLAIN.match(name):
         return None if name not in (".", "..") else "%r is not a valid interface name" % name
-    if not name:
-        return "an interface name cannot be empty"
-    try:
-        raw = name.encode("utf-8")
-    except UnicodeEncodeError:
-        return "%r is not a valid interface name: it cannot be encoded as UTF-8" % (name,)
-    if len(raw) > IFNAMSIZ - 1:
-        return "%r is %d bytes; Linux allows %d in an interface name" % (name, len(raw), IFNAMSIZ - 1)
-    if name in (".", ".."):
-        return "%r is not a valid interface name" % name
-    for byte in bytearray(raw):
-        if byte in _IFNAME_BAD_BYTES:
-            return "%r is not a valid interface name: Linux refuses %s in one" % (name, _IFNAME_BAD_BYTES[byte])
-    return None
+    return check_ifname(name)
 
 
 def ifname(name, path):

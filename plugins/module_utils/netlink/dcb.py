@@ -16,7 +16,7 @@ import os
 import struct
 
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import nla
-from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkError
+from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkError, require_ifname
 
 RTM_GETDCB, RTM_SETDCB = 78, 79
 DCB_CMD_IEEE_SET, DCB_CMD_IEEE_GET, DCB_CMD_IEEE_DEL = 20, 21, 27
@@ -60,7 +60,7 @@ def driver_name(ifname):
 
 
 def _request(msg_type, cmd, ifname, *ieee):
-    payload = DCBMSG.pack(0, cmd, 0) + nla.attr_str(DCB_ATTR_IFNAME, ifname)
+    payload = DCBMSG.pack(0, cmd, 0) + nla.attr_str(DCB_ATTR_IFNAME, require_ifname(ifname))
     if ieee:
         payload += nla.nested(DCB_ATTR_IEEE, *ieee)
     return msg_type, FLAGS, payload

@@ -122,6 +122,15 @@ def require_ifname(name):
     return name
 
 
+# Bytes the kernel's dev_valid_name() refuses; its isspace() is Latin-1's (lib/ctype.c),
+# so 0xa0 counts as a space - and 0xa0 is a UTF-8 continuation byte (for example in 'à').
+_IFNAME_BAD_BYTES = {
+    0x2F: "'/'", 0x3A: "':'", 0x00: "a NUL byte", 0x20: "a space", 0x09: "a tab", 0x0A: "a newline",
+    0x0B: "a vertical tab", 0x0C: "a form feed", 0x0D: "a carriage return",
+    0xA0: "the byte 0xa0 (the kernel reads it as a space; it is part of some UTF-8 letters)",
+}
+
+
 def _ifname_problem(name):
     """(reason, too long?) or None."""
     if not isinstance(name, str):
@@ -131,16 +140,14 @@ def _ifname_problem(name):
     try:
         raw = name.encode()
     except UnicodeEncodeError:
-        return "%r cannot be encoded as UTF-8" % name, False
+        return "%r is not a valid interface name: it cannot be encoded as UTF-8" % name, False
     if len(raw) > IFNAMSIZ - 1:
-        return "%r is %d bytes; Linux interface names are at most %d bytes" % (name, len(raw), IFNAMSIZ - 1), True
+        return "%r is %d bytes; Linux allows %d in an interface name" % (name, len(raw), IFNAMSIZ - 1), True
     if name in (".", ".."):
-        return "%r cannot be an interface name" % name, False
-    for char in name:
-        if char in "/:\0" or char.isspace():
-            return "%r contains %r, which Linux does not allow in interface names" % (name, char), False
-    if 0xA0 in raw:  # the kernel's isspace() is Latin-1's (lib/ctype.c): NBSP, a UTF-8 continuation byte
-        return "%r contains the byte 0xa0 in UTF-8, which the kernel reads as a space" % name, False
+        return "%r is not a valid interface name" % name, False
+    for byte in bytearray(raw):
+        if byte in _IFNAME_BAD_BYTES:
+            return "%r is not a valid interface name: Linux refuses %s in one" % (name, _IFNAME_BAD_BYTES[byte]), False
     return None
 
 

@@ -96,7 +96,7 @@ def decode_fields(data):
 def new_vlan_request(name, parent_index, vid, protocol="802.1Q", flags=None, egress=None, ingress=None,
                      mtu=None, up=True):
     body = rtnl.ifinfomsg(0, rtnl.IFF_UP if up else 0, rtnl.IFF_UP)
-    body += nla.attr_str(rtnl.IFLA_IFNAME, name) + nla.attr_u32(rtnl.IFLA_LINK, parent_index)
+    body += rtnl.ifname_attr(name) + nla.attr_u32(rtnl.IFLA_LINK, parent_index)
     if mtu is not None:
         body += nla.attr_u32(rtnl.IFLA_MTU, mtu)
     body += nla.nested(rtnl.IFLA_LINKINFO, nla.attr_str(rtnl.IFLA_INFO_KIND, "vlan"),
