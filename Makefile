@@ -7,7 +7,11 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 VENV := .venv/bin
 KERNELS := bookworm trixie
 
-.PHONY: help venv test test-unit test-kernel test-lab test-multivm test-sanity test-lint demo bench clean
+.PHONY: help venv venv-ready test test-unit test-kernel test-lab test-multivm test-sanity test-lint demo bench clean
+
+# pytest's cache needs a writable tree; without one (an unprivileged user in
+# a root-owned checkout) run without it rather than warn on every run.
+PYTEST_CACHE := $(shell { [ -d .pytest_cache ] && [ -w .pytest_cache ]; } || { [ ! -e .pytest_cache ] && [ -w . ]; } || echo "-p no:cacheprovider")
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -17,8 +21,14 @@ venv:  ## Install Debian packages and the pinned .venv (idempotent)
 
 test: venv test-unit test-kernel test-sanity test-lint test-lab test-multivm  ## Run every test tier
 
-test-unit: venv  ## Unit tests (no privileges, no kernel)
-	$(VENV)/pytest -q tests/unit
+# The unit tier needs only an existing .venv: no root, no apt, no pip.
+venv-ready:
+	@test -x $(VENV)/pytest || { echo "make: no $(VENV)/pytest: run 'make venv' (as root) first" >&2; exit 1; }
+	@[ "$$(cat .venv/.requirements.sha 2>/dev/null)" = "$$(sha256sum requirements.txt | cut -d' ' -f1)" ] || \
+	  echo "make: warning: .venv is older than requirements.txt; 'make venv' updates it" >&2
+
+test-unit: venv-ready  ## Unit tests (no privileges, no kernel; needs only an existing .venv)
+	$(VENV)/pytest -q $(PYTEST_CACHE) tests/unit
 
 test-kernel: venv  ## Kernel tests in throwaway namespaces (root)
 	$(VENV)/pytest -q -rs tests/kernel
