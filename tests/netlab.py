@@ -1,8 +1,10 @@
 """Test helpers: the collection on sys.path, throwaway namespaces, iproute2 oracles."""
 import json
 import os
+import select
 import subprocess
 import sys
+import time
 import uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,6 +22,53 @@ def sh(cmd, check=True):
     if check and res.returncode:
         raise AssertionError("%s failed (%d): %s" % (cmd, res.returncode, res.stderr.strip()))
     return res
+
+
+def wait_until(cond, timeout, what, interval=0.05):
+    """Poll cond() until it returns something true and return that; AssertionError naming `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %g s waiting for %s" % (timeout, what() if callable(what) else what))
+        time.sleep(interval)
+
+
+def read_until(proc, stream, needle, timeout):
+    """Read the child's pipe `stream` until `needle` (bytes) appears; return what was read.
+
+    AssertionError with the output so far if the child exits or stays silent for `timeout` s.
+    """
+    fd, buf = stream.fileno(), b""
+    deadline = time.monotonic() + timeout
+    while needle not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError("%s did not print %r within %g s; it printed %r" % (proc.args, needle, timeout, buf))
+        if select.select([fd], [], [], left)[0]:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise AssertionError("%s exited (%s) before printing %r; it printed %r"
+                                     % (proc.args, proc.wait(), needle, buf))
+            buf += chunk
+    return buf
+
+
+def tcp_listening(pid, port):
+    """Whether process pid's network namespace has a TCP socket listening on port (from /proc, no new process)."""
+    for table in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, table)) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: TCP_LISTEN
+                return True
+    return False
 
 
 def tc_json(netns, *args):

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from netlab import kernel_has_netem, run_playbook, sh, tc_json
+from netlab import kernel_has_netem, run_playbook, sh, tc_json, tcp_listening, wait_until
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, model, plan
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import rtnl, tc
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
@@ -187,8 +187,11 @@ def test_rate_measured_by_iperf3(pair):
     server = subprocess.Popen(["ip", "netns", "exec", pair.b, "iperf3", "-s", "-1", "-B", pair.ip_b],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        import time
-        time.sleep(1.5)
+        def listening():
+            assert server.poll() is None, "iperf3 -s exited with %s" % server.returncode
+            with open("/proc/%d/comm" % server.pid) as f:  # iperf3 once `ip netns exec` has entered pair.b
+                return f.read().strip() == "iperf3" and tcp_listening(server.pid, 5201)
+        wait_until(listening, 30, "iperf3 -s to listen on port 5201 in %s" % pair.b)
         out = sh("ip netns exec %s iperf3 -J -t 6 -O 2 -c %s" % (pair.a, pair.ip_b)).stdout
     finally:
         server.kill()

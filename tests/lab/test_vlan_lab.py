@@ -1,11 +1,10 @@
 """VLAN module on a real kernel with 8021q; `ip -j -d link show` and tcpdump as oracles."""
 import json
 import subprocess
-import time
 
 import pytest
 
-from netlab import run_playbook, sh
+from netlab import read_until, run_playbook, sh
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import core, model
 
 
@@ -28,11 +27,12 @@ def addrs(ns, name):
 
 
 def capture(ns, dev, bpf, count, action):
-    """Start tcpdump, run action(), return tcpdump's -e lines."""
+    """Start tcpdump, run action() once it captures, return tcpdump's -e lines."""
     proc = subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-l", "-e", "-n", "-i", dev, "-c", str(count), bpf],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.5)
+        # tcpdump says "listening on" once its socket is open and filtered
+        read_until(proc, proc.stderr, b"listening on", 60)
         action()
         out, _err = proc.communicate(timeout=30)
     finally:
@@ -43,9 +43,9 @@ def capture(ns, dev, bpf, count, action):
 
 
 def send_udp(ns, dst, priority, count=3):
-    code = ("import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+    code = ("import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
             "s.setsockopt(socket.SOL_SOCKET,socket.SO_PRIORITY,%d)\n"
-            "for i in range(%d):\n s.sendto(b'x',('%s',9999)); time.sleep(0.05)\n" % (priority, count, dst))
+            "for i in range(%d):\n s.sendto(b'x',('%s',9999))\n" % (priority, count, dst))
     sh("ip netns exec %s python3 -c \"%s\"" % (ns, code))
 
 

@@ -5,10 +5,17 @@
 Brings up the NIC with MAC, creates rxe0 and sets RDMA-CM ToS 106 through the
 roce module's core, runs ib_write_bw over RDMA-CM while tcpdump captures the
 RoCEv2 packets (UDP 4791), and writes OUTDIR/<role>.json.
+
+No fixed sleeps: the transfer starts once tcpdump reports it is listening, the
+client polls the peer with ping and retries ib_write_bw until the server's
+RDMA-CM listener answers, and the capture ends once tcpdump has written an
+end marker datagram sent after the transfer (packets are written in order).
 """
 import json
 import os
 import re
+import select
+import socket
 import subprocess
 import sys
 import time
@@ -30,9 +37,65 @@ def nic_by_mac(mac):
     raise SystemExit("no NIC with MAC %s" % mac)
 
 
+class Failed(Exception):
+    """A bounded wait ran out; the message says for what."""
+
+
+MARKER_PORT = 9  # discard: the end-of-capture marker datagram
+
+
+def start_capture(dev, pcap):
+    """tcpdump the RoCEv2 packets and end markers on dev; return once tcpdump says it is listening."""
+    dump = subprocess.Popen(["tcpdump", "-U", "-n", "-i", dev, "-w", pcap,
+                             "udp port 4791 or udp port %d" % MARKER_PORT],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    fd, said = dump.stderr.fileno(), b""
+    deadline = time.monotonic() + 120
+    while b"listening on" not in said:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            dump.kill()
+            raise Failed("tcpdump did not start listening within 120 s: %r" % said)
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise Failed("tcpdump exited (%s) before listening: %r" % (dump.wait(), said))
+        said += chunk
+    return dump
+
+
+def end_capture(dump, pcap, peer_ip, token):
+    """Send a marker after the transfer and stop tcpdump once it has written it: every earlier packet is in."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(token, (peer_ip, MARKER_PORT))  # the peer's ARP entry is fresh from the transfer
+    seen, offset, deadline = b"", 0, time.monotonic() + 60
+    try:
+        while token not in seen:
+            if time.monotonic() > deadline:
+                raise Failed("tcpdump did not write the end marker within 60 s")
+            with open(pcap, "rb") as f:
+                f.seek(offset)
+                new = f.read()
+            offset += len(new)
+            seen = seen[-len(token):] + new
+            if token not in seen:
+                time.sleep(0.1)  # poll interval
+    finally:
+        dump.terminate()
+        dump.wait()
+
+
+def wait_for_peer(peer_ip, timeout):
+    deadline = time.monotonic() + timeout
+    while sh("ping -c 1 -W 1 %s" % peer_ip).returncode:
+        if time.monotonic() > deadline:
+            raise Failed("peer %s did not answer ping within %d s" % (peer_ip, timeout))
+        time.sleep(0.5)  # poll interval (ping itself waits up to 1 s)
+
+
 def main():
     role, mac, my_ip, peer_ip, outdir = sys.argv[1:6]
     result = {"role": role, "ok": False}
+    dump = None
     try:
         dev = nic_by_mac(mac)
         sh("ip addr add %s/24 dev %s; ip link set %s up; modprobe rdma_rxe; modprobe rdma_cm" % (my_ip, dev, dev))
@@ -41,30 +104,32 @@ def main():
         facts = core.gather(dev)
         result["rdma_cm"], result["netdev"] = facts["rdma_cm"], dev
         pcap = os.path.join(outdir, role + ".pcap")
-        dump = subprocess.Popen(["tcpdump", "-U", "-n", "-i", dev, "-w", pcap, "udp port 4791"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(2)
+        dump = start_capture(dev, pcap)
         bw = ["ib_write_bw", "-R", "-d", "rxe0", "-s", "4096", "-n", "200", "-F"]
         if role == "server":
             run = subprocess.run(bw, capture_output=True, text=True, timeout=400, check=False)
         else:
-            deadline = time.time() + 300
-            while sh("ping -c 1 -W 1 %s" % peer_ip).returncode and time.time() < deadline:
-                time.sleep(1)
+            deadline = time.monotonic() + 300
+            wait_for_peer(peer_ip, 300)
+            # until the server's ib_write_bw listens, RDMA-CM rejects the connection: retry until then
             while True:
                 run = subprocess.run(bw + [peer_ip], capture_output=True, text=True, timeout=120, check=False)
-                if run.returncode == 0 or time.time() > deadline:
+                if run.returncode == 0 or time.monotonic() > deadline:
                     break
-                time.sleep(3)
-        time.sleep(1)
-        dump.terminate()
-        dump.wait()
-        text = sh("tcpdump -n -v -r %s" % pcap).stdout
-        result.update(ib_write_bw_rc=run.returncode, ib_write_bw_tail=(run.stdout + run.stderr)[-1500:],
-                      tos=[int(t, 16) for t in re.findall(r"tos 0x([0-9a-f]+)", text)],
+                time.sleep(1)  # poll interval
+        result.update(ib_write_bw_rc=run.returncode, ib_write_bw_tail=(run.stdout + run.stderr)[-1500:])
+        end_capture(dump, pcap, peer_ip, ("aifabric-capture-end-%s-%d" % (role, os.getpid())).encode())
+        dump = None
+        text = sh("tcpdump -n -v -r %s udp port 4791" % pcap).stdout
+        result.update(tos=[int(t, 16) for t in re.findall(r"tos 0x([0-9a-f]+)", text)],
                       sources=sorted(set(re.findall(r"(\d+\.\d+\.\d+\.\d+)\.\d+ > ", text))),
                       ok=run.returncode == 0)
+    except Failed as err:
+        result["error"] = str(err)
     finally:
+        if dump is not None:
+            dump.kill()
+            dump.wait()
         with open(os.path.join(outdir, role + ".json"), "w") as f:
             json.dump(result, f)
     return 0 if result["ok"] else 1
