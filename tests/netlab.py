@@ -110,13 +110,36 @@ def kernel_has_netem():
     return core.netem_available()
 
 
+DEPRECATION = "[DEPRECATION WARNING]"
+
+
+def assert_no_deprecation(stdout, stderr, what="ansible"):
+    """Fail on any deprecation warning; show each with the lines that continue it."""
+    found = []
+    for stream, text in (("stdout", stdout), ("stderr", stderr)):
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            if DEPRECATION in line:
+                more = []
+                for cont in lines[i + 1:i + 4]:
+                    if not cont.strip() or DEPRECATION in cont or cont.startswith(("[", "TASK", "PLAY")):
+                        break
+                    more.append(cont)
+                found.append("%s: %s" % (stream, "\n    ".join([line] + more)))
+    assert not found, "%s printed %d deprecation warning(s):\n%s" % (what, len(found), "\n".join(found))
+
+
 def run_playbook(name, **extra_vars):
-    """Run tests/lab/playbooks/<name> with the repo's ansible.cfg; assert it passed."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
+    """Run tests/lab/playbooks/<name> (or the playbook at an absolute path) with the repo's ansible.cfg.
+
+    Assert it passed and printed no deprecation warning (they are forced on, whatever the environment says).
+    """
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_DEPRECATION_WARNINGS="true")
     res = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"),
                           os.path.join(REPO, "tests", "lab", "playbooks", name),
                           "-e", json.dumps(extra_vars)],
                          cwd=REPO, env=env, capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     assert "failed=0" in res.stdout
+    assert_no_deprecation(res.stdout, res.stderr, "ansible-playbook %s" % name)
     return res.stdout
