@@ -145,6 +145,7 @@ class Namespace:
         self.encoded = {}  # netem options per rule object: a bulk run encodes one rule for many interfaces
         self._links = None
         self._index = {}
+        self._names = None
         self.refresh_qdiscs()
 
     def refresh_qdiscs(self):
@@ -153,13 +154,20 @@ class Namespace:
             self.qdiscs.setdefault(q["ifindex"], []).append(q)
 
     def forget_links(self):
-        self._links, self._index = None, {}
+        self._links, self._index, self._names = None, {}, None
 
     @property
     def links(self):
         if self._links is None:
             self._links = rtnl.dump_links(self.session)
         return self._links
+
+    def has_link(self, name):
+        """Whether a device exists, from the link dump: an ioctl for a missing name makes the kernel
+        try `modprobe netdev-NAME`."""
+        if self._names is None:
+            self._names = set(link["name"] for link in self.links)
+        return name in self._names
 
     def index(self, name):
         """ifindex of a device in this namespace, or None."""
@@ -471,7 +479,7 @@ def _plan_job(ns, job, have, foreign, hook):
     before, after = plan.plan_ingress_hook(job.interface, hook, job.want, ifb)
     tree = plan.plan_tree(ifb, have, job.want) if job.want else []
     job.ops = before + tree + after
-    if job.want and not hook["ifb"] and ns.index(ifb) is not None:
+    if job.want and not hook["ifb"] and ns.has_link(ifb):
         raise NetemError(job.field, "cannot create IFB %s for ingress: a device of that name exists" % ifb)
 
 

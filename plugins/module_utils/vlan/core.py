@@ -188,21 +188,34 @@ class VlanResource(resource.Resource):
         return text
 
     def guarded(self, scope, op):
-        where = dict((e["name"], "config[%d]" % i) for i, e in enumerate(scope.entries))
-        name = op.get("name") or op.get("entry", {}).get("name")
-        field = where.get(name, "config")
-        index = scope.have.index(name)
-        if index is None:
+        """Deleting, downing, re-sizing or unaddressing an existing VLAN can cut a connection; creating cannot.
+
+        Only existing VLANs are looked up (from the link dump): an ioctl for a
+        name that does not exist yet makes the kernel try `modprobe netdev-NAME`.
+        """
+        if op["op"] == "create" or (op["op"] == "addr" and op["action"] == "add"):
             return []
+        name = op["name"]
+        link = scope.have.by_name.get(name)
+        if link is None:
+            return []
+        index, field = link["index"], self._field(scope, name)
         if op["op"] == "delete":
             return [(index, field, "delete %s" % name)]
-        if op["op"] == "addr" and op["action"] == "delete":
+        if op["op"] == "addr":
             return [(index, field + ".addresses", "remove %s from %s" % (op["address"], name))]
-        if op["op"] == "modify" and op.get("up") is False:
-            return [(index, field + ".admin_state", "set %s down" % name)]
-        if op["op"] == "modify" and "mtu" in op:
-            return [(index, field + ".mtu", "change the MTU of %s to %d" % (name, op["mtu"]))]
-        return []
+        out = []
+        if op.get("up") is False:
+            out.append((index, field + ".admin_state", "set %s down" % name))
+        if "mtu" in op:
+            out.append((index, field + ".mtu", "change the MTU of %s to %d" % (name, op["mtu"])))
+        return out
+
+    def _field(self, scope, name):
+        where = getattr(scope, "fields", None)
+        if where is None:
+            where = scope.fields = dict((e["name"], "config[%d]" % i) for i, e in enumerate(scope.entries))
+        return where.get(name, "config")
 
     def revert(self, scope, now):
         scope.live = now
