@@ -350,3 +350,4 @@ def test_connection_survived_and_playbook_passed(ssh_run):
     _lab, res, results = ssh_run
     assert results["still_connected"]["rc"] == 0 and not results["still_connected"].get("unreachable")
     assert res.returncode == 0, res.stdout[-3000:]
+    assert "[DEPRECATION WARNING]" not in res.stdout + res.stderr, res.stdout[-3000:] + res.stderr[-3000:]

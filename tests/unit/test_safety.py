@@ -240,7 +240,8 @@ KERNEL = {
 }
 
 
-def guard_for(tmp_path, target_ns="init", conn_ns="init", env=None, kernel=KERNEL, ancestry=True):
+def guard_for(tmp_path, target_ns="init", conn_ns="init", env=None, kernel=None, ancestry=True):
+    kernel = KERNEL if kernel is None else kernel
     proc = FakeProc(tmp_path).add(1, 0, {}).add(100, 1, {})
     proc.add(200, 100, {"SSH_CONNECTION": SSH} if ancestry else {}, ns=conn_ns)
     proc.add(os.getpid(), 200, {}, ns=conn_ns)
