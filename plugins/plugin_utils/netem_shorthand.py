@@ -20,19 +20,8 @@ __metaclass__ = type
 
 from collections.abc import Mapping
 
-# section -> the option a bare value stands for
-SHORTHAND = {
-    "delay": "time",
-    "loss": "percent",
-    "duplicate": "percent",
-    "corrupt": "percent",
-    "reorder": "percent",
-    "rate": "rate",
-}
-
-
-def is_shorthand(value):
-    return isinstance(value, str) and "=" not in value and not value.lstrip().startswith("{")
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem.model import SHORTHANDS as SHORTHAND
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem.model import is_shorthand
 
 
 def expand_rule(rule):

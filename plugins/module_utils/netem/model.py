@@ -57,6 +57,12 @@ NETEM_KEYS = (
 # (`delay: 5ms` is `delay: {time: 5ms}`); the action plugin expands the same ones.
 SHORTHANDS = {"delay": "time", "loss": "percent", "duplicate": "percent", "corrupt": "percent",
               "reorder": "percent", "rate": "rate"}
+
+
+def is_shorthand(value):
+    """A plain string: key=value text (`time=5ms jitter=1ms`) and JSON are Ansible's own dict forms."""
+    return isinstance(value, str) and "=" not in value and not value.lstrip().startswith("{")
+
 EXAMPLES = {"delay": "{time: 5ms}", "loss": "{percent: 1%}", "duplicate": "{percent: 1%}",
             "corrupt": "{percent: 1%}", "reorder": "{percent: 1%, gap: 5}", "rate": "{rate: 10gbit}",
             "slot": "{min_delay: 1ms}", "match": "{dst: [10.0.0.0/24]}"}
@@ -130,8 +136,8 @@ def section(rule, key, path):
     value = rule.get(key)
     if value is None or isinstance(value, dict):
         return value
-    if isinstance(value, str) and key in SHORTHANDS and "=" not in value and not value.lstrip().startswith("{"):
-        return {SHORTHANDS[key]: value}  # key=value and JSON text are not shorthand (as in the action plugin)
+    if key in SHORTHANDS and is_shorthand(value):
+        return {SHORTHANDS[key]: value}
     shorthand = " (or the shorthand %s)" % _SHORTHAND_EXAMPLES[key] if key in SHORTHANDS else ""
     raise ValidationError(path, "expected a dict like %s%s, got %s" % (EXAMPLES[key], shorthand,
                                                                        validate.describe(value)))
