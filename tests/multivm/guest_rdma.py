@@ -13,9 +13,9 @@ end marker datagram sent after the transfer (packets are written in order).
 """
 import json
 import os
-import re
 import select
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -84,6 +84,40 @@ def end_capture(dump, pcap, peer_ip, token):
         dump.wait()
 
 
+CM_ATTRS = {0x10: "REQ", 0x11: "MRA", 0x12: "REJ", 0x13: "REP", 0x14: "RTU", 0x15: "DREQ", 0x16: "DREP"}
+
+
+def roce_packets(pcap):
+    """(ToS, source IP, kind) of every RoCEv2 packet (IPv4, UDP port 4791) in an Ethernet pcap.
+
+    kind is "CM <message>" for connection-manager MADs (to QP 1), else "data".
+    """
+    with open(pcap, "rb") as f:
+        data = f.read()
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    found, off = [], 24
+    while off + 16 <= len(data):
+        incl = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
+        frame, off = data[off + 16:off + 16 + incl], off + 16 + incl
+        if frame[12:14] != b"\x08\x00":
+            continue
+        ip = frame[14:]
+        udp = ip[(ip[0] & 15) * 4:]
+        if ip[9] != 17 or struct.unpack(">H", udp[2:4])[0] != 4791:
+            continue
+        bth = udp[8:20]
+        kind = "data"
+        if int.from_bytes(bth[5:8], "big") == 1:  # GSI QP: a MAD after BTH and DETH
+            mad = udp[28:]
+            if mad[1:2] == b"\x07":
+                attr = struct.unpack(">H", mad[16:18])[0]
+                kind = "CM " + CM_ATTRS.get(attr, hex(attr))
+            else:
+                kind = "MAD class 0x%02x" % mad[1]
+        found.append((ip[1], ".".join(str(b) for b in ip[12:16]), kind))
+    return found
+
+
 def wait_for_peer(peer_ip, timeout):
     deadline = time.monotonic() + timeout
     while sh("ping -c 1 -W 1 %s" % peer_ip).returncode:
@@ -120,9 +154,9 @@ def main():
         result.update(ib_write_bw_rc=run.returncode, ib_write_bw_tail=(run.stdout + run.stderr)[-1500:])
         end_capture(dump, pcap, peer_ip, ("aifabric-capture-end-%s-%d" % (role, os.getpid())).encode())
         dump = None
-        text = sh("tcpdump -n -v -r %s udp port 4791" % pcap).stdout
-        result.update(tos=[int(t, 16) for t in re.findall(r"tos 0x([0-9a-f]+)", text)],
-                      sources=sorted(set(re.findall(r"(\d+\.\d+\.\d+\.\d+)\.\d+ > ", text))),
+        packets = roce_packets(pcap)
+        result.update(packets=[list(p) for p in packets],
+                      sources=sorted({src for _tos, src, _kind in packets}),
                       ok=run.returncode == 0)
     except Failed as err:
         result["error"] = str(err)
