@@ -57,7 +57,7 @@ def integer(value, path, low=None, high=None, text=False):
     text: also take decimal strings such as "26" (dict keys arrive as strings).
     low/high: inclusive bounds, checked with a generic message when given.
     """
-    if type(value) is int:  # the common case first (bool is not exactly int)
+    if value.__class__ is int:  # the common case first (bool is not exactly int)
         number = value
     elif isinstance(value, bool):
         raise ValidationError(path, "expected an integer, got the boolean %s (%s)" % (value, BOOLEAN_HINT))
@@ -120,7 +120,7 @@ def ifname_error(name):
 
 def ifname(name, path):
     """name, which must be a valid Linux interface name (see ifname_error)."""
-    if type(name) is str and _IFNAME_PLAIN.match(name) and name not in (".", ".."):
+    if name.__class__ is str and _IFNAME_PLAIN.match(name) and name not in (".", ".."):
         return name
     message = ifname_error(name)
     if message:

@@ -28,7 +28,6 @@ import argparse
 import copy
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -270,7 +269,7 @@ def write_cases(prefix, dumps, views):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--iproute2", action="append", default=[],
                         help="a built iproute2 tree (DIR/ip/ip, DIR/tc/tc) to capture with as well")
     args = parser.parse_args()

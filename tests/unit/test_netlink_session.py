@@ -199,7 +199,7 @@ def test_link_requests_refuse_long_names_instead_of_sending_them(build):
 def test_request_raises_on_an_earlier_queued_failure(fake_session):
     s = fake_session(netns="nsx")
     s.sock.verdict = lambda seq, _t: {1: errno.ENODEV, 3: errno.EEXIST}.get(seq, 0)
-    for _ in range(3):
+    for _request in range(3):
         s.queue(rtnl.RTM_NEWLINK, 0, rtnl.ifinfomsg())
     with pytest.raises(nl_session.NetlinkError) as err:
         s.request(rtnl.RTM_SETLINK, 0, rtnl.ifinfomsg())  # accepted itself

@@ -355,9 +355,9 @@ class Job:
 class NetemResource(resource.Resource):
     """Owned netem trees on interfaces of any namespaces; an entry is a Job."""
 
-    def scopes(self, jobs):
+    def scopes(self, entries):
         order, groups = [], {}
-        for job in jobs:
+        for job in entries:
             if job.netns not in groups:
                 order.append(job.netns)
                 groups[job.netns] = []

@@ -63,6 +63,7 @@ def is_shorthand(value):
     """A plain string: key=value text (`time=5ms jitter=1ms`) and JSON are Ansible's own dict forms."""
     return isinstance(value, str) and "=" not in value and not value.lstrip().startswith("{")
 
+
 EXAMPLES = {"delay": "{time: 5ms}", "loss": "{percent: 1%}", "duplicate": "{percent: 1%}",
             "corrupt": "{percent: 1%}", "reorder": "{percent: 1%, gap: 5}", "rate": "{rate: 10gbit}",
             "slot": "{min_delay: 1ms}", "match": "{dst: [10.0.0.0/24]}"}

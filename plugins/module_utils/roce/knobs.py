@@ -118,7 +118,7 @@ def run_command(argv):
     """(exit status, error text) of a command; a missing program is status 127."""
     import subprocess  # only when configfs needs preparing: never on the common path
     try:
-        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     except OSError as e:
         return 127, str(e)
     text = (done.stderr or done.stdout or b"").decode("utf-8", "replace").strip()
