@@ -354,8 +354,7 @@ class RoceResource(resource.Resource):
     def preflight(self, scope):
         """RDMA-CM defaults live in configfs: load and mount what is missing now, or name rdma_cm and stop."""
         if any(op["op"] in ("mkdir", "write") and knobs.CONFIGFS in op["path"] for op in scope.ops):
-            done = knobs.ensure_configfs(self.root, dry_run=self.check_mode)
-            scope.commands_before = done
+            knobs.ensure_configfs(self.root, dry_run=self.check_mode)
 
     def guarded(self, scope, op):
         if op["op"] == "mtu":
