@@ -24,7 +24,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.aifabric.emulation.plugins.module_utils import errors, safety
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.engine import apply
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
 
@@ -170,6 +170,7 @@ class Resource:
     def _guard(self, scope):
         targets = self.guard_targets(scope)
         if targets:
+            from ansible_collections.aifabric.emulation.plugins.module_utils import safety  # only when asked
             safety.Guard(scope.ctx.session, scope.netns, self.environ).check(targets, self.allow_management)
 
     def _apply(self, scopes):
@@ -260,10 +261,14 @@ class Result:
     def __init__(self, resource, scopes):
         self.resource, self.scopes = resource, scopes
         self.after = {}
-        self.commands = []
-        for s in scopes:
-            if s.ops:
-                self.commands.extend(resource.render(s, s.ops))
+        self._commands = None
+
+    @property
+    def commands(self):
+        """The equivalent command lines, rendered on first use (a caller may render per entry instead)."""
+        if self._commands is None:
+            self._commands = [line for s in self.scopes if s.ops for line in self.resource.render(s, s.ops)]
+        return self._commands
 
     @property
     def changed(self):

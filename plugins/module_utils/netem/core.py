@@ -12,12 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ctypes
 import errno
 import fcntl
 import json
 import os
-import tempfile
 import threading
 
 from ansible_collections.aifabric.emulation.plugins.module_utils import errors
@@ -41,6 +39,7 @@ def netem_available():
     answer = []
 
     def probe():
+        import ctypes  # only here: its import alone costs a fifth of a second under TCG
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.unshare(CLONE_NEWNET) != 0:  # this thread only; it dies with the thread's last socket
             answer.append(None)
@@ -122,7 +121,12 @@ class StateStore:
                 except OSError:
                     pass
             else:
-                fd, tmp = tempfile.mkstemp(prefix=os.path.basename(self.path) + ".", dir=folder)
+                tmp = "%s.%d.%d.tmp" % (self.path, os.getpid(), threading.current_thread().ident)
+                try:
+                    os.unlink(tmp)  # under the lock, a file of this name is a dead run's leftover
+                except OSError:
+                    pass
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 try:
                     with os.fdopen(fd, "w") as f:
                         f.write(json.dumps(data, sort_keys=True, separators=(",", ":")))
