@@ -33,7 +33,7 @@ def _cached(rule):
         if len(_ARGS_CACHE) > 4096:
             _ARGS_CACHE.clear()
         args = _netem_args(rule)
-        hit = _ARGS_CACHE[id(rule)] = (rule, args, " ".join(_quote(a) for a in args))
+        hit = _ARGS_CACHE[id(rule)] = (rule, args, quote.join(args))
     return hit[1], hit[2]
 
 
@@ -132,14 +132,13 @@ def commands(ops, netns=None):
     for op in ops:
         if op["op"] == "qdisc" and op["kind"] == "netem" and op["action"] != "delete":
             head = command(dict(op, kind="none"), netns)
-            lines.append(" ".join(_quote(a) for a in head) + " netem " + _cached(op["rule"])[1])
+            lines.append(quote.join(head) + " netem " + _cached(op["rule"])[1])
             continue
-        lines.append(" ".join(_quote(a) for a in command(op, netns)))
+        lines.append(quote.join(command(op, netns)))
         if op["op"] == "link" and op["action"] == "add":
             argv = ["ip"] + (["-n", netns] if netns else []) + ["link", "set", op["dev"], "alias", op["alias"], "up"]
-            lines.append(" ".join(_quote(a) for a in argv))
+            lines.append(quote.join(argv))
     return lines
 
 
 _ARGS_CACHE = {}
-_quote = quote.word

@@ -164,7 +164,9 @@ class VlanResource(resource.Resource):
         ops, after = plan.plan(want, dict(facts.vlans), self.state, scope.parent_mtu)
         _check_mtus(after, scope.parent_mtu, want)
         _check_parent_up(after, facts, want)
-        predicted = dict((n, model.to_user(after[n])) for n in sorted(after) if n in scope.names)
+        have, before = facts.vlans, scope.before
+        predicted = dict((n, before[n] if after[n] is have.get(n) else model.to_user(after[n]))
+                         for n in sorted(after) if n in scope.names)  # unchanged entries: their view is known
         return _waves(ops), predicted
 
     def encode(self, scope, op):
