@@ -8,10 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.aifabric.emulation.plugins.plugin_utils import netem_shorthand
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem.argspec import ARGUMENT_SPEC
 from ansible_collections.aifabric.emulation.plugins.plugin_utils.connection_action import ConnectionAction
 
 
 class ActionModule(ConnectionAction):
+    argument_spec = ARGUMENT_SPEC
 
     def rewrite_args(self, args):
         return netem_shorthand.expand(args)

@@ -7,8 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.aifabric.emulation.plugins.module_utils.vlan.argspec import ARGUMENT_SPEC
 from ansible_collections.aifabric.emulation.plugins.plugin_utils.connection_action import ConnectionAction
 
 
 class ActionModule(ConnectionAction):
-    pass
+    argument_spec = ARGUMENT_SPEC

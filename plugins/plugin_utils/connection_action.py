@@ -17,6 +17,10 @@ exactly as ``normal`` would, with two additions:
   itself. It is not a module option, and a task cannot override it.
 - ``rewrite_args(args)``: a hook for a module's subclass to rewrite the
   arguments before they are sent (netem expands its shorthand there).
+- ``argument_spec``: the module's argument spec. Arguments whose shape
+  ansible-core's own validation cannot even check (a number or a list where an
+  option takes a dict with suboptions, such as ``pfc: [3]``) fail here, naming
+  the option, instead of crashing in ansible-core with a TypeError.
 
 The module's result is returned unchanged.
 """
@@ -29,6 +33,8 @@ import json
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
+
+from ansible_collections.aifabric.emulation.plugins.module_utils.validate import option_shape_error
 
 ENV_NAME = "AIFABRIC_CONNECTION"
 
@@ -64,6 +70,8 @@ class ConnectionAction(ActionBase):
 
     _supports_check_mode = True
     _supports_async = True
+    argument_spec = None  # set by each module's action plugin
+
 
     def rewrite_args(self, args):
         """Hook: the module arguments to send (a copy of the task's; return a new dict or args)."""
@@ -75,6 +83,10 @@ class ConnectionAction(ActionBase):
 
         wrap_async = self._task.async_val and not self._connection.has_native_async
         module_args = self.rewrite_args(dict(self._task.args))
+        bad_shape = option_shape_error(self.argument_spec, module_args) if self.argument_spec else None
+        if bad_shape:
+            result.update(failed=True, changed=False, msg="%s: %s" % bad_shape, invocation={"module_args": module_args})
+            return result
         facts = connection_facts(self._connection, self._play_context)
 
         saved = self._task.environment
