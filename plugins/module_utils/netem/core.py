@@ -350,10 +350,7 @@ class Job:
         self.result = {"changed": False, "interface": interface, "netns": netns, "direction": direction,
                        "before": [], "after": [], "commands": []}
         self.ops, self.have, self.want = [], [], []
-
-    @property
-    def key(self):
-        return (self.interface, self.direction)
+        self.key = (interface, direction)  # interface and direction never change after this
 
 
 class NetemResource(resource.Resource):
@@ -455,7 +452,7 @@ def converge(jobs, check_mode=False, environ=None):
     run = NetemResource(check_mode=check_mode, environ=environ).converge(jobs)
     for scope in run.scopes:
         for job in scope.entries:
-            job.result.update(changed=bool(job.ops), commands=render.commands(job.ops, job.netns),
+            job.result.update(changed=bool(job.ops), commands=render.commands(job.ops, job.netns) if job.ops else [],
                               before=scope.before[job.key], after=run.after[id(scope)][job.key])
     return jobs
 
