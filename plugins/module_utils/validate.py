@@ -118,9 +118,14 @@ def ifname_error(name):
     return check_ifname(name)
 
 
+def plain_ifname(name):
+    """True for the common name that needs no closer look (ASCII letters, digits, ._@+=-, at most 15)."""
+    return name.__class__ is str and _IFNAME_PLAIN.match(name) is not None and name not in (".", "..")
+
+
 def ifname(name, path):
     """name, which must be a valid Linux interface name (see ifname_error)."""
-    if name.__class__ is str and _IFNAME_PLAIN.match(name) and name not in (".", ".."):
+    if plain_ifname(name):
         return name
     message = ifname_error(name)
     if message:

@@ -97,55 +97,66 @@ def normalize_config(config, state="merged"):
 
 
 def normalize_entry(raw, where, id_required=True):
-    parent = raw.get("parent")
+    """One entry, canonical. Paths (where + ".field") are built only on the way to an error."""
+    get = raw.get
+    parent = get("parent")
     if parent is None:
         raise ValidationError(where + ".parent", "required: the device the VLAN is on")
-    validate.ifname(parent, where + ".parent")
-    vid = raw.get("id")
+    if not validate.plain_ifname(parent):
+        validate.ifname(parent, where + ".parent")
+    vid = get("id")
     if vid is None:
         if id_required:
             raise ValidationError(where + ".id", "required: the VLAN id (1-4094); only state gathered takes an "
                                   "entry without one")
     else:
-        vid = validate.integer(vid, where + ".id")
+        if vid.__class__ is not int:
+            vid = validate.integer(vid, where + ".id")
         if not 1 <= vid <= 4094:
             raise ValidationError(where + ".id", "VLAN id %d is outside 1-4094" % vid)
-    name = raw.get("name")
+    name = get("name")
     if name is not None:
-        validate.ifname(name, where + ".name")
+        if not validate.plain_ifname(name):
+            validate.ifname(name, where + ".name")
     elif vid is not None:
         name = "%s.%d" % (parent, vid)
-        problem = validate.ifname_error(name)
-        if problem:
-            raise ValidationError(where + ".name", problem + " (set name explicitly)")
-    protocol = raw.get("protocol") or "802.1Q"
+        if not validate.plain_ifname(name):
+            problem = validate.ifname_error(name)
+            if problem:
+                raise ValidationError(where + ".name", problem + " (set name explicitly)")
+    protocol = get("protocol") or "802.1Q"
     if protocol not in PROTOCOLS:
         raise ValidationError(where + ".protocol", "%r is not one of %s" % (protocol, ", ".join(PROTOCOLS)))
-    mtu = validate.optional_integer(raw.get("mtu"), where + ".mtu")
-    if mtu is not None and not 68 <= mtu <= 65535:
-        raise ValidationError(where + ".mtu", "%d is outside 68-65535" % mtu)
-    addresses = raw.get("addresses")
+    mtu = get("mtu")
+    if mtu is not None:
+        mtu = validate.integer(mtu, where + ".mtu")
+        if not 68 <= mtu <= 65535:
+            raise ValidationError(where + ".mtu", "%d is outside 68-65535" % mtu)
+    addresses = get("addresses")
     if addresses is not None:
         addresses = _addresses(addresses, where)
-    admin = raw.get("admin_state")
+    admin = get("admin_state")
     if admin not in (None, "up", "down"):
         raise ValidationError(where + ".admin_state", "%r is not one of up, down" % (admin,))
+    flags = {"reorder_hdr": get("reorder_hdr"), "gvrp": get("gvrp"), "mvrp": get("mvrp"),
+             "loose_binding": get("loose_binding")}
     for flag in FLAG_NAMES:
-        if raw.get(flag) is not None and not isinstance(raw[flag], bool):
-            raise ValidationError(where + "." + flag, "expected a boolean, got %s" % validate.describe(raw[flag]))
-    egress, ingress = raw.get("egress_qos_map"), raw.get("ingress_qos_map")
+        value = flags[flag]
+        if value is not None and value.__class__ is not bool:
+            raise ValidationError(where + "." + flag, "expected a boolean, got %s" % validate.describe(value))
+    egress, ingress = get("egress_qos_map"), get("ingress_qos_map")
     return {
         "name": name, "parent": parent, "id": vid, "protocol": protocol,
         "mtu": mtu, "up": None if admin is None else admin == "up", "addresses": addresses,
         "egress": None if egress is None else _qos(egress, where + ".egress_qos_map", "skb priority", "PCP"),
         "ingress": None if ingress is None else _qos(ingress, where + ".ingress_qos_map", "PCP", "skb priority"),
-        "flags": {"reorder_hdr": raw.get("reorder_hdr"), "gvrp": raw.get("gvrp"), "mvrp": raw.get("mvrp"),
-                  "loose_binding": raw.get("loose_binding")},
+        "flags": flags,
     }
 
 
 def _addresses(texts, where):
-    validate.sequence(texts, where + ".addresses", "[10.0.1.1/24]")
+    if texts.__class__ is not list:
+        validate.sequence(texts, where + ".addresses", "[10.0.1.1/24]")
     try:
         if len(texts) == 1:
             return [normalize_address(texts[0])]
