@@ -210,3 +210,255 @@ def _multipath_ifindexes(buf):
         out.add(ifindex)
         offset += nla.align4(length)
     return out
+
+
+# ------------------------------------------------ fabric staging: links --
+# veth with its peer in another namespace, bridges, ports, VXLAN, details for read-back.
+# Nests are framed as iproute2 frames them (no NLA_F_NESTED), so requests compare byte for byte with `ip`'s.
+
+IFLA_NET_NS_PID, IFLA_NET_NS_FD = 19, 28
+VETH_INFO_PEER = 1
+IFLA_VXLAN_ID, IFLA_VXLAN_GROUP, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL = 1, 2, 3, 4
+IFLA_VXLAN_PORT, IFLA_VXLAN_GROUP6, IFLA_VXLAN_LOCAL6 = 15, 16, 17
+RTM_NEWROUTE, RTM_DELROUTE = 24, 25
+RTA_PRIORITY = 6
+RTPROT_KERNEL, RTPROT_BOOT, RTPROT_STATIC = 2, 3, 4
+RT_SCOPE_UNIVERSE, RT_SCOPE_NOWHERE = 0, 255
+RTN_UNICAST = 1
+RTNEXTHOP = struct.Struct("=HBBi")  # len, flags, hops, ifindex
+
+
+def _nest(kind, *children):
+    return nla.attr(kind, b"".join(children))
+
+
+def _link_body(index, name, mtu, up, extra=b""):
+    body = ifinfomsg(index, IFF_UP if up else 0, IFF_UP if up else 0)
+    if name is not None:
+        body += ifname_attr(name)
+    if mtu is not None:
+        body += nla.attr_u32(IFLA_MTU, mtu)
+    return body + extra
+
+
+def new_veth_request(name, peer, mtu=None, peer_mtu=None, peer_netns_fd=None, up=True, peer_up=False):
+    """RTM_NEWLINK: veth `name` here, its `peer` in the namespace of peer_netns_fd (None: here too).
+
+    `ip link add NAME mtu M up type veth peer name PEER mtu M netns NS`. The
+    peer comes up with a request of its own: the kernel opens it before the
+    pair is joined, and refuses (ENOTCONN).
+    """
+    peer_attrs = b""
+    if peer_netns_fd is not None:
+        peer_attrs = nla.attr_u32(IFLA_NET_NS_FD, peer_netns_fd)
+    peer_body = _link_body(0, peer, mtu if peer_mtu is None else peer_mtu, peer_up, peer_attrs)
+    info = _nest(IFLA_LINKINFO, nla.attr_str(IFLA_INFO_KIND, "veth"),
+                 _nest(IFLA_INFO_DATA, nla.attr(VETH_INFO_PEER, peer_body)))
+    return RTM_NEWLINK, nla.NLM_F_CREATE | nla.NLM_F_EXCL, _link_body(0, name, mtu, up, info)
+
+
+def new_bridge_request(name, mtu=None, up=True):
+    """RTM_NEWLINK: `ip link add NAME mtu M up type bridge` (STP off: ports forward at once)."""
+    info = _nest(IFLA_LINKINFO, nla.attr_str(IFLA_INFO_KIND, "bridge"))
+    return RTM_NEWLINK, nla.NLM_F_CREATE | nla.NLM_F_EXCL, _link_body(0, name, mtu, up, info)
+
+
+def _ip_bytes(text):
+    family = socket.AF_INET6 if ":" in text else socket.AF_INET
+    return family, socket.inet_pton(family, text)
+
+
+def encode_vxlan(vni, port=4789, local=None, remote=None, link=None):
+    """IFLA_INFO_DATA payload of a VXLAN: id, remote (the 'group' attribute), local, underlay ifindex, UDP port."""
+    parts = [nla.attr_u32(IFLA_VXLAN_ID, vni)]
+    if remote:
+        family, raw = _ip_bytes(remote)
+        parts.append(nla.attr(IFLA_VXLAN_GROUP if family == socket.AF_INET else IFLA_VXLAN_GROUP6, raw))
+    if local:
+        family, raw = _ip_bytes(local)
+        parts.append(nla.attr(IFLA_VXLAN_LOCAL if family == socket.AF_INET else IFLA_VXLAN_LOCAL6, raw))
+    if link:
+        parts.append(nla.attr_u32(IFLA_VXLAN_LINK, link))
+    parts.append(nla.attr(IFLA_VXLAN_PORT, struct.pack("!H", port)))
+    return b"".join(parts)
+
+
+def decode_vxlan(data):
+    """{vni, port, local, remote, link} of a VXLAN's IFLA_INFO_DATA."""
+    out = {"vni": None, "port": None, "local": None, "remote": None, "link": None}
+    for kind, payload in nla.iter_attrs(data or b""):
+        if kind == IFLA_VXLAN_ID:
+            out["vni"] = nla.as_u32(payload)
+        elif kind == IFLA_VXLAN_PORT:
+            out["port"] = struct.unpack_from("!H", payload)[0]
+        elif kind in (IFLA_VXLAN_GROUP, IFLA_VXLAN_GROUP6, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6):
+            family = socket.AF_INET if kind in (IFLA_VXLAN_GROUP, IFLA_VXLAN_LOCAL) else socket.AF_INET6
+            text = socket.inet_ntop(family, bytes(payload))
+            if text not in ("0.0.0.0", "::"):
+                out["remote" if kind in (IFLA_VXLAN_GROUP, IFLA_VXLAN_GROUP6) else "local"] = text
+        elif kind == IFLA_VXLAN_LINK:
+            out["link"] = nla.as_u32(payload) or None
+    return out
+
+
+def new_vxlan_request(name, vni, port=4789, local=None, remote=None, link=None, mtu=None, netns_fd=None, up=True):
+    """RTM_NEWLINK for a VXLAN whose UDP socket lives in the sender's namespace.
+
+    With netns_fd the device itself is created in that namespace in the same
+    request (what `ip link add ... type vxlan` + `ip link set NAME netns NS`
+    do in two): its underlay (link, local address, socket) stays in the
+    sender's namespace, and no name is ever taken there.
+    """
+    extra = b""
+    if netns_fd is not None:
+        extra += nla.attr_u32(IFLA_NET_NS_FD, netns_fd)
+    extra += _nest(IFLA_LINKINFO, nla.attr_str(IFLA_INFO_KIND, "vxlan"),
+                   _nest(IFLA_INFO_DATA, encode_vxlan(vni, port, local, remote, link)))
+    return RTM_NEWLINK, nla.NLM_F_CREATE | nla.NLM_F_EXCL, _link_body(0, name, mtu, up, extra)
+
+
+def link_set_request(index, up=None, mtu=None, master=None, netns_fd=None):
+    """RTM_NEWLINK on an existing link: admin state, MTU, master (0: none), namespace."""
+    flags = change = 0
+    if up is not None:
+        flags, change = (IFF_UP if up else 0), IFF_UP
+    body = ifinfomsg(index, flags, change)
+    if mtu is not None:
+        body += nla.attr_u32(IFLA_MTU, mtu)
+    if master is not None:
+        body += nla.attr_u32(IFLA_MASTER, master)
+    if netns_fd is not None:
+        body += nla.attr_u32(IFLA_NET_NS_FD, netns_fd)
+    return RTM_NEWLINK, 0, body
+
+
+_DETAIL_LAYOUTS = nla.Layouts(IFINFOMSG.size, (IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO,
+                                               IFLA_IFALIAS, IFLA_LINK_NETNSID),
+                              nested={IFLA_LINKINFO: (IFLA_INFO_KIND, IFLA_INFO_DATA)})
+
+
+def parse_link_detail(buf, start=0, end=None):
+    """parse_link() plus the master's ifindex (0: none)."""
+    end = len(buf) if end is None else end
+    index, flags = _INDEX_FLAGS(buf, start + 4)
+    at = _DETAIL_LAYOUTS.find(buf, start, end).get
+    name, kind, alias, data, mtu, link, netnsid, master = (
+        at(IFLA_IFNAME), at(_LINK_KIND), at(IFLA_IFALIAS), at(_LINK_DATA), at(IFLA_MTU), at(IFLA_LINK),
+        at(IFLA_LINK_NETNSID), at(IFLA_MASTER))
+    return {"index": index, "name": _string(buf, start, name) if name else "", "up": bool(flags & IFF_UP),
+            "kind": _string(buf, start, kind) if kind else None,
+            "alias": _string(buf, start, alias) if alias else "",
+            "mtu": _U32(buf, start + mtu[0])[0] if mtu else None,
+            "link": _U32(buf, start + link[0])[0] if link else None,
+            "data": bytes(buf[start + data[0]:start + data[0] + data[1]]) if data else None,
+            "netnsid": _S32(buf, start + netnsid[0])[0] if netnsid else None,
+            "master": _U32(buf, start + master[0])[0] if master else 0}
+
+
+def dump_link_details(session):
+    request = ifinfomsg() + nla.attr_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)
+    return session.dump(RTM_GETLINK, request, parse_link_detail)
+
+
+def get_link_alias(session, name):
+    """The alias of one link by name (None: no such link); one request, no dump."""
+    from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkError
+    body = ifinfomsg() + ifname_attr(name) + nla.attr_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)
+    try:
+        replies = session.transact(RTM_GETLINK, 0, body)
+    except NetlinkError as e:
+        if e.errno in (errno.ENODEV, errno.ENOENT):
+            return None
+        raise
+    for msg_type, payload in replies:
+        if msg_type == RTM_NEWLINK:
+            return parse_link_detail(payload)["alias"]
+    return None
+
+
+# ------------------------------------------------ fabric staging: routes --
+
+
+def _prefix(cidr):
+    text, _slash, plen = cidr.partition("/")
+    family, raw = _ip_bytes(text)
+    return family, raw, int(plen) if plen else len(raw) * 8
+
+
+def route_request(action, dst, nexthops=(), table=RT_TABLE_MAIN, protocol=RTPROT_STATIC, metric=None):
+    """RTM_NEWROUTE / RTM_DELROUTE for dst ('a.b.c.d/n', 'default') via nexthops [(gateway or None, ifindex)].
+
+    One nexthop is sent as RTA_GATEWAY + RTA_OIF, several as RTA_MULTIPATH
+    (one rtnexthop each, with its RTA_GATEWAY): ECMP. action: add (refused if
+    the route exists), replace (create or replace) or delete (by dst alone).
+    """
+    if dst == "default":
+        family = socket.AF_INET6 if any(gw and ":" in gw for gw, _i in nexthops) else socket.AF_INET
+        raw, plen = b"", 0
+    else:
+        family, raw, plen = _prefix(dst)
+    deleting = action == "delete"
+    body = RTMSG.pack(family, plen, 0, 0, table if table < 256 else 0, 0 if deleting else protocol,
+                      RT_SCOPE_NOWHERE if deleting else RT_SCOPE_UNIVERSE, 0 if deleting else RTN_UNICAST, 0)
+    if table >= 256:
+        body += nla.attr_u32(RTA_TABLE, table)
+    if plen:
+        body += nla.attr(RTA_DST, raw)
+    if metric is not None:
+        body += nla.attr_u32(RTA_PRIORITY, metric)
+    if not deleting:
+        body += _nexthops(family, nexthops)
+    if deleting:
+        return RTM_DELROUTE, 0, body
+    flags = nla.NLM_F_CREATE | (nla.NLM_F_REPLACE if action == "replace" else nla.NLM_F_EXCL)
+    return RTM_NEWROUTE, flags, body
+
+
+def _nexthops(family, nexthops):
+    if len(nexthops) == 1:
+        gateway, ifindex = nexthops[0]
+        out = nla.attr(RTA_GATEWAY, socket.inet_pton(family, gateway)) if gateway else b""
+        return out + nla.attr_u32(RTA_OIF, ifindex)
+    hops = []
+    for gateway, ifindex in nexthops:
+        attrs = nla.attr(RTA_GATEWAY, socket.inet_pton(family, gateway)) if gateway else b""
+        hops.append(RTNEXTHOP.pack(RTNEXTHOP.size + len(attrs), 0, 0, ifindex) + attrs)
+    return nla.attr(RTA_MULTIPATH, b"".join(hops))
+
+
+def parse_route_entry(buf, start=0, end=None):
+    """{family, dst ('a.b.c.d/n'), table, protocol, scope, type, metric, nexthops [(gateway, ifindex)]}."""
+    end = len(buf) if end is None else end
+    family, dst_len, _src_len, _tos, table, proto, scope, rtype, _flags = RTMSG.unpack_from(buf, start)
+    if family not in _INET_FAMILIES:
+        return None
+    attrs = nla.pick(buf[start:end], RTMSG.size, (RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_TABLE, RTA_MULTIPATH,
+                                                  RTA_PRIORITY))
+    if RTA_TABLE in attrs:
+        table = nla.as_u32(attrs[RTA_TABLE])
+    if RTA_DST in attrs:
+        dst = "%s/%d" % (socket.inet_ntop(family, bytes(attrs[RTA_DST])), dst_len)
+    else:
+        dst = "default" if dst_len == 0 else None
+    hops = []
+    if RTA_MULTIPATH in attrs:
+        mp, offset = attrs[RTA_MULTIPATH], 0
+        while offset + RTNEXTHOP.size <= len(mp):
+            length, _f, _h, ifindex = RTNEXTHOP.unpack_from(mp, offset)
+            if length < RTNEXTHOP.size:
+                break
+            inner = nla.attrs_dict(mp[offset + RTNEXTHOP.size:offset + length])
+            gateway = socket.inet_ntop(family, bytes(inner[RTA_GATEWAY])) if RTA_GATEWAY in inner else None
+            hops.append((gateway, ifindex))
+            offset += nla.align4(length)
+    elif RTA_OIF in attrs or RTA_GATEWAY in attrs:
+        gateway = socket.inet_ntop(family, bytes(attrs[RTA_GATEWAY])) if RTA_GATEWAY in attrs else None
+        hops.append((gateway, nla.as_u32(attrs[RTA_OIF]) if RTA_OIF in attrs else 0))
+    return {"family": family, "dst": dst, "table": table, "protocol": proto, "scope": scope, "type": rtype,
+            "metric": nla.as_u32(attrs[RTA_PRIORITY]) if RTA_PRIORITY in attrs else None, "nexthops": hops}
+
+
+def dump_routes(session, family=socket.AF_UNSPEC):
+    """parse_route_entry() of every IPv4/IPv6 route, every table."""
+    request = RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0)
+    return [r for r in session.dump(RTM_GETROUTE, request, parse_route_entry) if r is not None]

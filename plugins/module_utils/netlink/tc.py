@@ -267,3 +267,253 @@ def dump_qdiscs(session, ifindex=0):
 
 def dump_filters(session, ifindex, parent):
     return [parse_tcmsg(body) for _t, body in session.dump(RTM_GETTFILTER, tcmsg(ifindex, 0, parent))]
+
+
+# --------------------------------------------------- htb, tbf, classes --
+# Built as iproute2 builds them (tc/q_htb.c, tc/q_tbf.c, tc/tc_core.c): rates in bytes/s, bursts turned
+# into transmission times in scheduler ticks with /proc/net/psched's clock, 256-slot rate tables, and the
+# 64-bit rate attributes from 2^32 bytes/s on. Nests are framed as tc frames them (no NLA_F_NESTED).
+
+RTM_NEWTCLASS, RTM_DELTCLASS, RTM_GETTCLASS = 40, 41, 42
+NLM_F_ECHO = 0x8
+TCA_HTB_PARMS, TCA_HTB_INIT, TCA_HTB_CTAB, TCA_HTB_RTAB = 1, 2, 3, 4
+TCA_HTB_DIRECT_QLEN, TCA_HTB_RATE64, TCA_HTB_CEIL64 = 5, 6, 7
+TCA_TBF_PARMS, TCA_TBF_RTAB, TCA_TBF_PTAB, TCA_TBF_RATE64 = 1, 2, 3, 4
+TCA_TBF_PRATE64, TCA_TBF_BURST, TCA_TBF_PBURST = 5, 6, 7
+TC_LINKLAYER_ETHERNET = 1
+TC_LINKLAYER_MASK = 0x0F
+HTB_VERSION = 3  # what tc sends; the kernel answers 0x30011 (HTB_VER)
+HTB_GLOB = struct.Struct("=IIIII")  # version rate2quantum defcls debug direct_pkts
+RATESPEC = struct.Struct("=BBHhHI")  # cell_log linklayer overhead cell_align mpu rate
+HTB_OPT = struct.Struct("=BBHhHIBBHhHIIIIII")  # rate, ceil, buffer cbuffer quantum level prio
+TBF_QOPT = struct.Struct("=BBHhHIBBHhHIIII")  # rate, peakrate, limit buffer mtu
+HTB_CLASS_MTU = 1600  # tc's default for htb ("eth packet len")
+TIME_UNITS_PER_SEC = 1000000
+NSEC_PER_SEC = 1000000000
+_PSCHED = []
+
+
+def psched():
+    """(tick_in_usec, hz) as tc_core_init() and get_hz() compute them from /proc/net/psched."""
+    if not _PSCHED:
+        t2us, us2t, clock_res, hz = 1000, 64, 1000000, 1000000000  # what Linux has reported since 2.6.24
+        try:
+            with open("/proc/net/psched") as f:
+                t2us, us2t, clock_res, hz = [int(v, 16) for v in f.read().split()[:4]]
+        except (IOError, OSError, ValueError):
+            pass
+        if clock_res == 1000000000:
+            t2us = us2t
+        tick_in_usec = float(t2us) / us2t * (float(clock_res) / TIME_UNITS_PER_SEC)
+        _PSCHED.append((tick_in_usec, hz if clock_res == 1000000 else 100))
+    return _PSCHED[0]
+
+
+def calc_xmittime(rate, size):
+    """tc_calc_xmittime(): ticks to send `size` bytes at `rate` bytes/s (C's truncations kept)."""
+    if not rate:
+        return 0
+    usec = int(TIME_UNITS_PER_SEC * (float(size) / float(rate)))
+    return min(int((usec & U32_MAX) * psched()[0]), U32_MAX)
+
+
+def calc_xmitsize(rate, ticks):
+    """tc_calc_xmitsize(): bytes sent at `rate` in `ticks` (how tc prints a burst)."""
+    return int(float(rate) * (ticks / psched()[0]) / TIME_UNITS_PER_SEC)
+
+
+def calc_rtable(rate, mtu, cell_log=-1, mpu=0):
+    """tc_calc_rtable() for an Ethernet link: (ratespec without its rate set, 1,024-byte table)."""
+    if mtu == 0:
+        mtu = 2047
+    if cell_log < 0:
+        cell_log = 0
+        while (mtu >> cell_log) > 255:
+            cell_log += 1
+    rate32 = min(rate, U32_MAX)
+    table = [calc_xmittime(rate32, max((i + 1) << cell_log, mpu)) for i in range(256)]
+    return cell_log, struct.pack("=256I", *table)
+
+
+def _ratespec(rate, cell_log, mpu=0, overhead=0):
+    return (cell_log, TC_LINKLAYER_ETHERNET, overhead, -1, mpu, U32_MAX if rate >= 1 << 32 else rate)
+
+
+def encode_htb_qdisc(default_class=1, r2q=10, direct_qlen=None):
+    """TCA_OPTIONS payload of `tc qdisc add ... htb default D r2q R [direct_qlen Q]`."""
+    body = nla.attr(TCA_HTB_INIT, HTB_GLOB.pack(HTB_VERSION, r2q, default_class, 0, 0))
+    if direct_qlen is not None:
+        body += nla.attr_u32(TCA_HTB_DIRECT_QLEN, direct_qlen)
+    return body
+
+
+def decode_htb_qdisc(options):
+    attrs = nla.attrs_dict(options or b"")
+    out = {"r2q": None, "default_class": None, "direct_qlen": None}
+    if TCA_HTB_INIT in attrs:
+        _v, out["r2q"], out["default_class"], _d, _p = HTB_GLOB.unpack_from(attrs[TCA_HTB_INIT])
+    if TCA_HTB_DIRECT_QLEN in attrs:
+        out["direct_qlen"] = nla.as_u32(attrs[TCA_HTB_DIRECT_QLEN])
+    return out
+
+
+def htb_buffer(rate, burst=None, mtu=HTB_CLASS_MTU):
+    """The buffer ticks tc sends for an htb rate (bytes/s) and burst (bytes; None: tc's default)."""
+    if burst is None:
+        burst = rate // psched()[1] + mtu
+    return calc_xmittime(rate, burst)
+
+
+def encode_htb_class(rate, ceil=None, burst=None, cburst=None, quantum=0, prio=0, mtu=HTB_CLASS_MTU,
+                     buffer_ticks=None, cbuffer_ticks=None):
+    """TCA_OPTIONS payload of `tc class add ... htb rate R [ceil C] [burst B] [cburst CB] [quantum Q]`.
+
+    Rates in bytes/s, bursts in bytes. buffer_ticks/cbuffer_ticks, when given,
+    are sent as they are (to put back what a dump showed).
+    """
+    ceil = rate if not ceil else ceil
+    cell_log, rtab = calc_rtable(rate, mtu)
+    ccell_log, ctab = calc_rtable(ceil, mtu)
+    buffer = htb_buffer(rate, burst, mtu) if buffer_ticks is None else buffer_ticks
+    cbuffer = htb_buffer(ceil, cburst, mtu) if cbuffer_ticks is None else cbuffer_ticks
+    opt = HTB_OPT.pack(*(_ratespec(rate, cell_log) + _ratespec(ceil, ccell_log)
+                         + (buffer, cbuffer, quantum, 0, prio)))
+    body = b""
+    if rate >= 1 << 32:
+        body += nla.attr_u64(TCA_HTB_RATE64, rate)
+    if ceil >= 1 << 32:
+        body += nla.attr_u64(TCA_HTB_CEIL64, ceil)
+    return body + nla.attr(TCA_HTB_PARMS, opt) + nla.attr(TCA_HTB_RTAB, rtab) + nla.attr(TCA_HTB_CTAB, ctab)
+
+
+def decode_htb_class(options):
+    """{rate, ceil (bytes/s), buffer, cbuffer (ticks), quantum, level, prio} of a dumped htb class."""
+    attrs = nla.attrs_dict(options or b"")
+    if TCA_HTB_PARMS not in attrs:
+        return None
+    f = HTB_OPT.unpack_from(attrs[TCA_HTB_PARMS])
+    out = {"rate": f[5], "ceil": f[11], "buffer": f[12], "cbuffer": f[13], "quantum": f[14], "level": f[15],
+           "prio": f[16]}
+    if TCA_HTB_RATE64 in attrs:
+        out["rate"] = nla.as_u64(attrs[TCA_HTB_RATE64])
+    if TCA_HTB_CEIL64 in attrs:
+        out["ceil"] = nla.as_u64(attrs[TCA_HTB_CEIL64])
+    return out
+
+
+def encode_tbf(rate, burst, limit=None, latency_us=None, mtu=0, buffer_ticks=None):
+    """TCA_OPTIONS payload of `tc qdisc add ... tbf rate R burst B (limit L | latency T)`; bytes/s, bytes, µs.
+
+    buffer_ticks, when given, is sent instead of a burst (to put back what a dump showed).
+    """
+    if limit is None:
+        if latency_us is None:
+            raise ValueError("tbf needs a limit or a latency")
+        limit = int(rate * float(latency_us) / TIME_UNITS_PER_SEC + burst)
+    cell_log, rtab = calc_rtable(rate, mtu)
+    rate32 = U32_MAX if rate >= 1 << 32 else rate
+    buffer = calc_xmittime(rate32, burst) if buffer_ticks is None else buffer_ticks
+    opt = TBF_QOPT.pack(*(_ratespec(rate, cell_log) + (0, 0, 0, 0, 0, 0) + (min(limit, U32_MAX), buffer, 0)))
+    body = nla.attr(TCA_TBF_PARMS, opt)
+    if buffer_ticks is None:
+        body += nla.attr_u32(TCA_TBF_BURST, burst)
+    if rate >= 1 << 32:
+        body += nla.attr_u64(TCA_TBF_RATE64, rate)
+    return body + nla.attr(TCA_TBF_RTAB, rtab)
+
+
+def decode_tbf(options):
+    """{rate (bytes/s), limit (bytes), buffer, mtu (ticks), peakrate} of a dumped tbf."""
+    attrs = nla.attrs_dict(options or b"")
+    if TCA_TBF_PARMS not in attrs:
+        return None
+    f = TBF_QOPT.unpack_from(attrs[TCA_TBF_PARMS])
+    out = {"rate": f[5], "peakrate": f[11], "limit": f[12], "buffer": f[13], "mtu": f[14]}
+    if TCA_TBF_RATE64 in attrs:
+        out["rate"] = nla.as_u64(attrs[TCA_TBF_RATE64])
+    if TCA_TBF_PRATE64 in attrs:
+        out["peakrate"] = nla.as_u64(attrs[TCA_TBF_PRATE64])
+    return out
+
+
+def _ratecfg(rate):
+    """psched_ratecfg_precompute(): the kernel's (mult, shift) for a rate in bytes/s."""
+    mult, shift, factor = 1, 0, NSEC_PER_SEC
+    if rate <= 0:
+        return mult, shift
+    while True:
+        mult = (factor // rate) & U32_MAX
+        if mult & (1 << 31) or factor & (1 << 63):
+            return mult, shift
+        factor <<= 1
+        shift += 1
+
+
+def tbf_kernel_buffer(rate, burst):
+    """The buffer (ticks) the kernel reports for a tbf given `burst` bytes (TCA_TBF_BURST wins over ticks)."""
+    mult, shift = _ratecfg(rate)
+    return ((burst * mult) >> shift) >> PSCHED_SHIFT
+
+
+def class_request(action, ifindex, parent, classid, kind=None, options=None):
+    """(type, flags, payload) for a class add/replace/delete (options framed as tc frames them)."""
+    body = tcmsg(ifindex, classid, parent)
+    if kind:
+        body += nla.attr_str(TCA_KIND, kind)
+    if options is not None:
+        body += nla.attr(TCA_OPTIONS, options)
+    if action == "delete":
+        return RTM_DELTCLASS, 0, body
+    flags = nla.NLM_F_CREATE | (nla.NLM_F_REPLACE if action == "replace" else nla.NLM_F_EXCL)
+    return RTM_NEWTCLASS, flags, body
+
+
+def qdisc_request_tc(action, ifindex, parent, handle, kind, options):
+    """qdisc_request() with TCA_OPTIONS framed as tc frames them (for htb and tbf, whose options are nests)."""
+    msg_type, flags, body = qdisc_request(action, ifindex, parent, handle, kind)
+    return msg_type, flags, body + nla.attr(TCA_OPTIONS, options)
+
+
+def get_classes(session, keys):
+    """{(ifindex, classid): parse_tcmsg() or None (no such class)} with RTM_GETTCLASS requests, many per send.
+
+    A class dump covers one device; a request per class, sent in batches,
+    costs one system call per batch instead of two per device.
+    """
+    return get_many(session, RTM_GETTCLASS, [(key, tcmsg(key[0], key[1], 0)) for key in keys], parse_tcmsg)
+
+
+def get_many(session, msg_type, requests, parse, batch=64):
+    """{key: parse(reply payload) or None} for [(key, payload)] get requests (no dump), `batch` per send.
+
+    NLM_F_ECHO: the kernel answers a class get through its notifier, which
+    writes to the asker only when asked to echo.
+    """
+    from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import session as nls
+    out = {}
+    for start in range(0, len(requests), batch):
+        chunk, by_seq, wire = requests[start:start + batch], {}, []
+        for key, payload in chunk:
+            seq = session._next_seq()
+            by_seq[seq] = key
+            out[key] = None
+            wire.append(nla.message(msg_type, nla.NLM_F_REQUEST | nla.NLM_F_ACK | NLM_F_ECHO, seq, payload))
+        session.sock.send(b"".join(wire))
+        waiting = set(by_seq)
+        while waiting:
+            try:
+                data = session.sock.recv(nls.RECV_SIZE)
+            except OSError as e:
+                session._receive_failed(e, "the replies to %d get request(s)" % len(chunk))
+                raise
+            for rtype, flags, seq, body in nls._split(data):
+                if seq not in waiting:
+                    continue
+                if rtype == nla.NLMSG_ERROR:
+                    waiting.discard(seq)
+                    code, text = nls._parse_error(flags, body)
+                    if code and code not in (2, 19, 22):  # ENOENT, ENODEV, EINVAL: no such object
+                        raise nls.NetlinkError(code, text)
+                else:
+                    out[by_seq[seq]] = parse(body)
+    return out

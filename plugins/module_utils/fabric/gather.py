@@ -1,0 +1,284 @@
+# -*- coding: utf-8 -*-
+# Copyright: aifabric.emulation contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the stager compares: one namespace's state, from the plan (wanted) or from the kernel (facts).
+
+Both sides use one shape, NsState, so the same diff serves staging and
+rollback (where the wanted state is the facts from before the run). Objects
+are compared by keys in the kernel's own units (bytes/s, scheduler ticks,
+nanoseconds), so what the kernel reports back compares equal to what was
+asked for; views turn keys into the plan's units for before/after.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import netns as nsmod, rtnl, tc
+from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NamespaceNotFound, NetlinkSession
+
+MARK_PREFIX = "aifabric-fabric:"
+ROOT_HANDLE = tc.tc_handle(1)  # 1: the rate qdisc (htb or tbf) or, unshaped, netem
+CLASS_ID = tc.tc_handle(1, 1)  # 1:1 htb's one class (and tbf's built-in class)
+LEAF_HANDLE = tc.tc_handle(0x10)  # 10: netem under 1:1
+HTB_R2Q = 10
+HTB_QUANTUM = (1000, 200000)  # the kernel's bounds; it warns outside them
+DEFAULT_TBF_LATENCY_US = 50000
+_NETEM_KEYS = None
+
+
+def mark(fabric):
+    return MARK_PREFIX + fabric
+
+
+def netem_keys():
+    global _NETEM_KEYS
+    if _NETEM_KEYS is None:
+        from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model
+        _NETEM_KEYS = tuple(k for k in model.NETEM_KEYS if k != "seed")  # the kernel picks a seed of its own
+    return _NETEM_KEYS
+
+
+class NsState:
+    """Links, addresses, routes, qdiscs and sysctls of one namespace.
+
+    links: {name: {kind, mtu, up, master, ident, index, create}} (create: how
+    to make it, known only for wanted links); addresses: {ifname: set of
+    cidrs}; routes: {dst: ((via, ifname), ...)}; qdiscs: {ifname: {root,
+    class, leaf}} of items {kind, key, options}; sysctls: {key: value}.
+    """
+
+    def __init__(self, name):
+        self.name = name
+        self.links, self.addresses, self.routes, self.qdiscs, self.sysctls = {}, {}, {}, {}, {}
+        self.mark = None
+        self.lo_up = True
+
+    def view(self):
+        """The plan's units, JSON-ready (before/after/gathered)."""
+        links = {}
+        for name in sorted(self.links):
+            link = self.links[name]
+            entry = {"kind": link["kind"], "mtu": link["mtu"], "up": link["up"]}
+            if link.get("master"):
+                entry["master"] = link["master"]
+            links[name] = entry
+        qdiscs = {}
+        for ifname in sorted(self.qdiscs):
+            entry = qdisc_view(self.qdiscs[ifname])
+            if entry:
+                qdiscs[ifname] = entry
+        return {"links": links,
+                "addresses": dict((i, sorted(a)) for i, a in sorted(self.addresses.items()) if a),
+                "routes": dict((d, [list(h) for h in hops]) for d, hops in sorted(self.routes.items())),
+                "qdiscs": qdiscs, "sysctls": dict(sorted(self.sysctls.items()))}
+
+    def items(self):
+        """{key: comparable value} of every object, for the rollback's item-by-item read-back."""
+        out = {}
+        for name, link in self.links.items():
+            out[("link", name)] = (link["ident"], link["mtu"], link["up"], link.get("master"))
+        for ifname, cidrs in self.addresses.items():
+            for cidr in cidrs:
+                out[("address", ifname, cidr)] = True
+        for dst, hops in self.routes.items():
+            out[("route", dst)] = hops
+        for ifname, q in self.qdiscs.items():
+            for part in ("root", "class", "leaf"):
+                if q.get(part):
+                    out[("qdisc", ifname, part)] = q[part]["key"]
+        for key, value in self.sysctls.items():
+            out[("sysctl", key)] = value
+        return out
+
+
+def qdisc_view(q):
+    root, klass, leaf = q.get("root"), q.get("class"), q.get("leaf")
+    out = {}
+    if root is None:
+        return out
+    if root["kind"] == "htb" and klass is not None:
+        _k, rate, _ceil, buffer, _cbuffer, _quantum = klass["key"]
+        out.update(qdisc="htb", rate_bit=rate * 8, burst_bytes=tc.calc_xmitsize(rate, buffer))
+    elif root["kind"] == "htb":
+        out.update(qdisc="htb")
+    elif root["kind"] == "tbf":
+        _k, rate, buffer, limit = root["key"]
+        out.update(qdisc="tbf", rate_bit=rate * 8, burst_bytes=tc.calc_xmitsize(rate, buffer), limit_bytes=limit)
+    netem = root if root["kind"] == "netem" else leaf
+    if netem is not None:
+        p = dict(zip(netem_keys(), netem["key"][1:]))
+        out.update(delay_us=p["latency"] // 1000, limit=p["limit"])
+    return out
+
+
+def sysctl_value(value):
+    return None if value is None else " ".join(str(value).split())
+
+
+# ------------------------------------------------------------ keys --
+
+
+def htb_root_item(r2q=HTB_R2Q, default_class=1):
+    return {"kind": "htb", "key": ("htb", r2q, default_class),
+            "options": tc.encode_htb_qdisc(default_class, r2q)}
+
+
+def htb_quantum(rate):
+    return max(HTB_QUANTUM[0], min(rate // HTB_R2Q, HTB_QUANTUM[1]))
+
+
+def htb_class_item(rate, burst=None, buffer_ticks=None, quantum=None):
+    """rate in bytes/s; burst in bytes (or the buffer in ticks, as a dump shows it); ceil = rate."""
+    buffer = tc.htb_buffer(rate, burst) if buffer_ticks is None else buffer_ticks
+    quantum = htb_quantum(rate) if quantum is None else quantum
+    return {"kind": "htb", "key": ("htb", rate, rate, buffer, buffer, quantum),
+            "options": tc.encode_htb_class(rate, rate, quantum=quantum, buffer_ticks=buffer, cbuffer_ticks=buffer)}
+
+
+def tbf_item(rate, burst=None, limit=None, latency_us=None, buffer_ticks=None):
+    if limit is None:
+        limit = int(rate * float(latency_us or DEFAULT_TBF_LATENCY_US) / tc.TIME_UNITS_PER_SEC + (burst or 0))
+    if buffer_ticks is None:
+        key = ("tbf", rate, tc.tbf_kernel_buffer(rate, burst), limit)
+        options = tc.encode_tbf(rate, burst, limit=limit)
+    else:
+        key = ("tbf", rate, buffer_ticks, limit)
+        options = tc.encode_tbf(rate, 0, limit=limit, buffer_ticks=buffer_ticks)
+    return {"kind": "tbf", "key": key, "options": options}
+
+
+def netem_item(p):
+    return {"kind": "netem", "key": ("netem",) + tuple(p[k] for k in netem_keys()), "options": tc.encode_netem(p)}
+
+
+def delay_netem(delay_us, limit=None):
+    """The netem module's canonical parameters for a plain link delay."""
+    from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model
+    p = model.empty_netem()
+    p["latency"] = int(delay_us) * 1000
+    p["limit"] = int(limit) if limit else model.auto_limit(p)
+    return p
+
+
+# ----------------------------------------------------------- facts --
+
+
+def link_ident(kind, data=None, parent=None, vid=None, vxlan=None):
+    """What makes a link the one wanted, beyond its name: kind, and a VXLAN's or VLAN's parameters."""
+    if kind == "vxlan":
+        v = vxlan if vxlan is not None else rtnl.decode_vxlan(data)
+        return ("vxlan", v["vni"], v["port"], v["local"], v["remote"], v["link"])
+    if kind == "vlan":
+        if data is not None:
+            from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import vlan as vlan_codec
+            vid = vlan_codec.decode_fields(data)[0]
+        return ("vlan", parent, vid)
+    return (kind,)
+
+
+def read_facts(session, name, sysctl_keys=()):
+    """NsState of namespace `name`, which `session` is in: one link, address, route and qdisc dump, class gets."""
+    state = NsState(name)
+    links = rtnl.dump_link_details(session)
+    by_index = dict((l["index"], l["name"]) for l in links)
+    for l in links:
+        if l["name"] == "lo":
+            state.mark, state.lo_up = l["alias"], l["up"]
+            continue
+        parent = by_index.get(l["link"]) if l["kind"] == "vlan" and l["netnsid"] is None else None
+        state.links[l["name"]] = {
+            "kind": l["kind"] or "device", "mtu": l["mtu"], "up": l["up"],
+            "master": by_index.get(l["master"]) if l["master"] else None,
+            "ident": link_ident(l["kind"] or "device", l["data"], parent), "index": l["index"], "create": None}
+    for index, cidr in rtnl.dump_addresses(session, with_prefix=True, ipv6_link_local=False):
+        ifname = by_index.get(index)
+        if ifname == "lo" and cidr in ("127.0.0.1/8", "::1/128"):
+            continue
+        if ifname is not None:
+            state.addresses.setdefault(ifname, set()).add(cidr)
+    for r in rtnl.dump_routes(session):
+        if r["table"] != rtnl.RT_TABLE_MAIN or r["protocol"] == rtnl.RTPROT_KERNEL or r["type"] != rtnl.RTN_UNICAST:
+            continue
+        if r["family"] == 10 and r["protocol"] in (9, 186):  # IPv6 router advertisements: not ours
+            continue
+        state.routes[r["dst"]] = tuple(sorted((gw, by_index.get(i, str(i))) for gw, i in r["nexthops"]))
+    read_qdiscs(session, state, by_index)
+    if sysctl_keys:
+        state.sysctls = read_sysctls(name, sysctl_keys)
+    return state
+
+
+def read_sysctls(name, keys):
+    """{key: normalised value} inside namespace `name` (/proc/sys/net is the opener's namespace's)."""
+    return dict((k, sysctl_value(v)) for k, v in nsmod.in_netns(name, lambda: nsmod.read_sysctls(keys)).items())
+
+
+def read_qdiscs(session, state, by_index):
+    htb_roots = []
+    for q in tc.dump_qdiscs(session):
+        ifname = by_index.get(q["ifindex"])
+        if ifname is None or ifname == "lo":
+            continue
+        entry = state.qdiscs.setdefault(ifname, {"root": None, "class": None, "leaf": None, "foreign": None})
+        if q["parent"] == tc.TC_H_ROOT:
+            if q["handle"] != ROOT_HANDLE:
+                entry["foreign"] = None if q["handle"] >> 16 == 0 else q["kind"]  # handle 0: the kernel's default
+                continue
+            entry["root"] = kernel_item(q)
+            if q["kind"] == "htb":
+                htb_roots.append((q["ifindex"], ifname))
+        elif q["parent"] == CLASS_ID and q["handle"] == LEAF_HANDLE and q["kind"] == "netem":
+            entry["leaf"] = netem_item(tc.decode_netem(q["options"]))
+    if htb_roots:
+        classes = tc.get_classes(session, [(index, CLASS_ID) for index, _n in htb_roots])
+        for index, ifname in htb_roots:
+            c = classes.get((index, CLASS_ID))
+            d = tc.decode_htb_class(c["options"]) if c and c["kind"] == "htb" else None
+            if d is not None and d["rate"] == d["ceil"] and d["buffer"] == d["cbuffer"]:
+                state.qdiscs[ifname]["class"] = htb_class_item(d["rate"], buffer_ticks=d["buffer"],
+                                                               quantum=d["quantum"])
+            elif d is not None:
+                state.qdiscs[ifname]["class"] = {"kind": "htb", "options": None,
+                                                 "key": ("htb", d["rate"], d["ceil"], d["buffer"], d["cbuffer"],
+                                                         d["quantum"])}
+
+
+def kernel_item(q):
+    """An item from a dumped root qdisc with our handle."""
+    kind = q["kind"]
+    if kind == "htb":
+        d = tc.decode_htb_qdisc(q["options"])
+        return htb_root_item(d["r2q"], d["default_class"])
+    if kind == "tbf":
+        d = tc.decode_tbf(q["options"])
+        return tbf_item(d["rate"], limit=d["limit"], buffer_ticks=d["buffer"])
+    if kind == "netem":
+        return netem_item(tc.decode_netem(q["options"]))
+    return {"kind": kind, "key": (kind, q["options"]), "options": None}
+
+
+def open_namespace(name, sysctl_keys=()):
+    """(session, sysctls) of an existing namespace: one switch into it opens the socket and reads the sysctls."""
+    return nsmod.in_netns(name, lambda: _open_here(name, sysctl_keys))
+
+
+def _open_here(name, sysctl_keys):
+    session = NetlinkSession(None)
+    session.netns = name
+    try:
+        return session, nsmod.read_sysctls(sysctl_keys) if sysctl_keys else {}
+    except BaseException:
+        session.close()
+        raise
+
+
+def namespace_mark(name):
+    """lo's alias in namespace `name` (None: no such namespace)."""
+    if not nsmod.exists(name):
+        return None
+    try:
+        with NetlinkSession(name) as s:
+            return rtnl.get_link_alias(s, "lo") or ""
+    except NamespaceNotFound:
+        return ""  # a file, not a namespace: not ours
