@@ -99,12 +99,12 @@ def qdisc_view(q):
         return out
     if root["kind"] == "htb" and klass is not None:
         _k, rate, _ceil, buffer, _cbuffer, _quantum = klass["key"]
-        out.update(qdisc="htb", rate_bit=rate * 8, burst_bytes=tc.calc_xmitsize(rate, buffer))
+        out.update(qdisc="htb", rate_bit=rate * 8, burst_bytes=tc.ticks_to_bytes(rate, buffer))
     elif root["kind"] == "htb":
         out.update(qdisc="htb")
     elif root["kind"] == "tbf":
         _k, rate, buffer, limit = root["key"]
-        out.update(qdisc="tbf", rate_bit=rate * 8, burst_bytes=tc.calc_xmitsize(rate, buffer), limit_bytes=limit)
+        out.update(qdisc="tbf", rate_bit=rate * 8, burst_bytes=tc.ticks_to_bytes(rate, buffer), limit_bytes=limit)
     netem = root if root["kind"] == "netem" else leaf
     if netem is not None:
         p = dict(zip(netem_keys(), netem["key"][1:]))
@@ -132,7 +132,7 @@ def htb_class_item(rate, burst=None, buffer_ticks=None, quantum=None):
     """rate in bytes/s; burst in bytes (or the buffer in ticks, as a dump shows it); ceil = rate."""
     buffer = tc.htb_buffer(rate, burst) if buffer_ticks is None else buffer_ticks
     quantum = htb_quantum(rate) if quantum is None else quantum
-    return {"kind": "htb", "key": ("htb", rate, rate, buffer, buffer, quantum),
+    return {"kind": "htb", "key": ("htb", rate, rate, buffer, buffer, quantum), "burst": burst,
             "options": tc.encode_htb_class(rate, rate, quantum=quantum, buffer_ticks=buffer, cbuffer_ticks=buffer)}
 
 
@@ -145,7 +145,7 @@ def tbf_item(rate, burst=None, limit=None, latency_us=None, buffer_ticks=None):
     else:
         key = ("tbf", rate, buffer_ticks, limit)
         options = tc.encode_tbf(rate, 0, limit=limit, buffer_ticks=buffer_ticks)
-    return {"kind": "tbf", "key": key, "options": options}
+    return {"kind": "tbf", "key": key, "options": options, "burst": burst}
 
 
 def netem_item(p):

@@ -341,7 +341,7 @@ def diff(wants, haves, fresh=()):
                 if p["master"] != item["master"]:
                     change["master"] = item["master"] or ""
             if change:
-                ops.append(dict(change, wave="set", op="set-link", ns=ns, name=name))
+                ops.append(dict(change, wave="set", op="set-link", ns=ns, name=name, fresh=p is None))
         gone = lambda name: (ns, name) in recreated or (ns, name) in deleted  # noqa: E731
         _diff_addresses(ops, ns, w, h, gone)
         _diff_routes(ops, ns, w, h, gone, ns in fresh)
@@ -423,7 +423,7 @@ def count(ops, created_ns=0, removed_ns=0):
             out["created"]["links"] += 1
         elif kind == "del-link":
             out["removed"]["links"] += 1
-        elif kind in ("set-link", "lo-up"):
+        elif kind in ("set-link", "lo-up") and not op.get("fresh"):  # fresh: the end of making a link
             out["modified"]["links"] += 1
         elif kind == "sysctl":
             out["modified"]["sysctls"] += len(op["values"])
@@ -511,7 +511,7 @@ def _render_tc(op, ns):
     verb = {"add": "add", "replace": "replace", "delete": "del"}[action]
     if op["op"] == "class":
         _k, rate, _c, buffer, _cb, quantum = item["key"]
-        burst = tc.calc_xmitsize(rate, buffer)
+        burst = item.get("burst") or tc.ticks_to_bytes(rate, buffer)
         return _tc(ns) + "class %s dev %s parent 1: classid 1:1 htb rate %dbit burst %db cburst %db quantum %d" % (
             verb, dev, rate * 8, burst, burst, quantum)
     where = "root handle 1:" if op["op"] == "root" else "parent 1:1 handle 10:"
@@ -521,7 +521,7 @@ def _render_tc(op, ns):
     if item["kind"] == "htb":
         args = "htb default %d r2q %d" % (key[2], key[1])
     elif item["kind"] == "tbf":
-        args = "tbf rate %dbit burst %db limit %db" % (key[1] * 8, tc.calc_xmitsize(key[1], key[2]) or 1, key[3])
+        args = "tbf rate %dbit burst %db limit %db" % (key[1] * 8, item.get("burst") or tc.ticks_to_bytes(key[1], key[2]) or 1, key[3])
     elif item["kind"] == "netem":
         p = dict(zip(g.netem_keys(), key[1:]))
         args = "netem delay %dus limit %d" % (p["latency"] // 1000, p["limit"])
@@ -903,7 +903,7 @@ class Stager:
                 report.not_restored.append(ns)
                 continue
             first = self.haves[ns].items()
-            for key in sorted(set(first) | set(final), key=str):
+            for key in sorted(set(first) | set(final) | set(self.wants[ns].items()), key=str):
                 label = "%s:%s" % (ns, "/".join(str(k) for k in key))
                 (report.restored if first.get(key) == final.get(key) else report.not_restored).append(label)
         for name in self.created:
@@ -952,7 +952,7 @@ class Stager:
 
     def _record_entry(self):
         return {"namespaces": list(self.order), "spec_hash": self.plan.get("spec_hash"),
-                "kind": self.plan.get("kind"), "mode": self.plan.get("mode")}
+                "kind": self.plan.get("kind"), "mode": self.plan.get("mode"), "sysctls": list(self.sysctl_keys)}
 
     def touched(self):
         names = set(self.new) | set(self.removing)
@@ -1051,13 +1051,18 @@ def staged_namespaces(plan_or_fabric, host="localhost", state_dir=None):
 def gather(plan_or_fabric, host="localhost", state_dir=None):
     """{fabric, host, namespaces: {netns: view}, record} of what this fabric has staged here."""
     fabric, record, names = staged_namespaces(plan_or_fabric, host, state_dir)
+    keys = set((record.host(host) or {}).get("sysctls", ()))
+    if isinstance(plan_or_fabric, dict):
+        for _i, ns in host_namespaces(plan_or_fabric, host)[1]:
+            keys.update(ns.get("sysctls") or ())
     out = {}
     for name in names:
-        session, _s = g.open_namespace(name)
+        session, sysctls = g.open_namespace(name, tuple(sorted(keys)))
         try:
             st = g.read_facts(session, name)
         finally:
             session.close()
+        st.sysctls = dict((k, g.sysctl_value(v)) for k, v in sysctls.items())
         if st.mark == g.mark(fabric):
             out[name] = st.view()
     return {"changed": False, "fabric": fabric, "host": host, "namespaces": out, "record": record.host(host)}

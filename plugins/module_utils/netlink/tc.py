@@ -318,8 +318,13 @@ def calc_xmittime(rate, size):
 
 
 def calc_xmitsize(rate, ticks):
-    """tc_calc_xmitsize(): bytes sent at `rate` in `ticks` (how tc prints a burst)."""
-    return int(float(rate) * (ticks / psched()[0]) / TIME_UNITS_PER_SEC)
+    """tc_calc_xmitsize(): bytes sent at `rate` in `ticks`, as tc prints a burst (whole µs: lossy at high rates)."""
+    return int(float(rate) * int(ticks / psched()[0]) / TIME_UNITS_PER_SEC)
+
+
+def ticks_to_bytes(rate, ticks):
+    """Bytes sent at `rate` in `ticks`, without tc's rounding to whole µs."""
+    return int(round(float(rate) * ticks / psched()[0] / TIME_UNITS_PER_SEC))
 
 
 def calc_rtable(rate, mtu, cell_log=-1, mpu=0):
