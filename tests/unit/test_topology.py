@@ -403,6 +403,36 @@ def test_leaf_spine_adding_servers_per_leaf_keeps_names():
     assert set(n for n in old if isinstance(n, str) and "server" not in n) <= new
 
 
+@pytest.mark.parametrize("spec,grow,new_nodes", [
+    ({"name": "g", "kind": "leaf_spine", "leaves": 2, "servers_per_leaf": 3, "spines": 2}, {"leaves": 3},
+     ["leaf2", "server6", "server7", "server8"]),
+    ({"name": "g", "kind": "clos3", "pods": 2, "leaves_per_pod": 1, "servers_per_leaf": 2, "spines_per_pod": 2,
+      "super_spines": 1}, {"pods": 3}, ["pod2-", "server4", "server5"]),
+    ({"name": "g", "kind": "rail_optimized", "servers": 2, "rails": 2, "spines": 2}, {"spines": 3}, ["spine2"]),
+])
+def test_growing_a_tier_adds_only_its_objects(spec, grow, new_nodes):
+    old = object_names(fabric_compile.compile_plan(spec))
+    new = object_names(fabric_compile.compile_plan(dict(spec, **grow)))
+    assert old <= new
+    for item in new - old:
+        text = item if isinstance(item, str) else "%s %s" % item
+        assert any(n in text for n in new_nodes), item
+
+
+def test_an_override_changes_only_its_link():
+    spec, _hosts = load_case("overrides")
+    plain = fabric_compile.compile_plan(dict(spec, overrides=[]))
+    plan = fabric_compile.compile_plan(spec)
+    changed = [(a["id"], b) for a, b in zip(plain["links"], plan["links"]) if a != b]
+    assert [c[0] for c in changed] == ["leaf0~spine1", "server3~leaf1"]
+    by_id = dict((link["id"], link) for link in plan["links"])
+    assert by_id["server3~leaf1"]["rate_bit"] == 10**8 and by_id["server3~leaf1"]["delay_us"] == 500
+    assert by_id["leaf0~spine1"]["mtu"] == 1500 and by_id["leaf0~spine1"]["rate_bit"] == 5 * 10**8
+    # leaf0: 2 x 1gbit down, 2gbit + 500mbit up; leaf1: 1gbit + 100mbit down, 4gbit up
+    assert plan["summary"]["bottlenecks"] == [{"where": "leaves' uplinks", "node": "leaf0", "ratio": 0.8,
+                                               "rate_bit": 5 * 10**8}]
+
+
 def test_routes_reach_every_server_address():
     """Walk the routing tables hop by hop (longest prefix, first next hop) from every server to every other."""
     for case in ("rail4x2_l3", "clos3_2pods", "leaf_spine_3to1", "rail_vlan_l3", "rail4x2_l2", "clos3_2pods_l2"):
