@@ -71,6 +71,7 @@ class ConnectionAction(ActionBase):
     _supports_check_mode = True
     _supports_async = True
     argument_spec = None  # set by each module's action plugin
+    task_vars = None  # the task's variables, for rewrite_args
 
 
     def rewrite_args(self, args):
@@ -82,6 +83,7 @@ class ConnectionAction(ActionBase):
         del tmp  # tmp no longer has any effect
 
         wrap_async = self._task.async_val and not self._connection.has_native_async
+        self.task_vars = task_vars
         module_args = self.rewrite_args(dict(self._task.args))
         bad_shape = option_shape_error(self.argument_spec, module_args) if self.argument_spec else None
         if bad_shape:

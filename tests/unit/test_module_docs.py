@@ -3,15 +3,17 @@
 import pytest
 import yaml
 
+from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import argspec as fabric_argspec
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import argspec as netem_argspec
 from ansible_collections.aifabric.emulation.plugins.module_utils.roce import argspec as roce_argspec
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import argspec as vlan_argspec
+from ansible_collections.aifabric.emulation.plugins.modules import fabric as fabric_module
 from ansible_collections.aifabric.emulation.plugins.modules import netem as netem_module
 from ansible_collections.aifabric.emulation.plugins.modules import roce as roce_module
 from ansible_collections.aifabric.emulation.plugins.modules import vlan as vlan_module
 
 MODULES = {"netem": (netem_module, netem_argspec), "vlan": (vlan_module, vlan_argspec),
-           "roce": (roce_module, roce_argspec)}
+           "roce": (roce_module, roce_argspec), "fabric": (fabric_module, fabric_argspec)}
 
 # Modules an example may use around the module's own tasks (FQCN, parameters not checked here).
 HELPER_MODULES = ("ansible.builtin.debug", "ansible.builtin.assert")
@@ -57,6 +59,7 @@ EXAMPLE_TASKS = [(name, i) for name, m in sorted(LOADED.items()) for i in range(
     "netem",
     "vlan",
     "roce",
+    "fabric",
 ])
 def test_documentation_is_yaml(name):
     yaml.safe_load(MODULES[name][0].DOCUMENTATION)

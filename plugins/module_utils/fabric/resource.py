@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: aifabric.emulation contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module glue for aifabric.emulation.fabric: options -> compiled plan -> stager."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+from ansible_collections.aifabric.emulation.plugins.module_utils.engine import module as runner
+from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import compile as compiler, render, stage
+
+
+def this_host(plan, host):
+    """The plan's name for the host running the task.
+
+    Without placement the plan has one host (localhost): the fabric is staged
+    wherever the task runs, whatever the inventory calls it. With placement,
+    `host` (the action plugin passes inventory_hostname) must be one of them.
+    """
+    names = sorted(plan["hosts"])
+    if len(names) == 1 and (host is None or host not in plan["hosts"]):
+        return names[0]
+    if host in plan["hosts"]:
+        return host
+    if host is None:
+        raise errors.ValidationError("host", "the fabric spans hosts %s: say which one this is" % ", ".join(names))
+    raise errors.ValidationError("host", "%r is not one of the fabric's hosts (%s)" % (host, ", ".join(names)))
+
+
+def _views(result):
+    """Diff views: one line per namespace, what it holds (None: removed)."""
+    return dict((ns, view) for ns, view in sorted((result or {}).items()) if view is not None)
+
+
+def run_module(module):
+    p = module.params
+
+    def body():
+        state = p["state"]
+        if p["topology"] is None:  # absent or gathered by name
+            try:
+                fabric = stage.check_fabric_name(p["name"])
+            except errors.ValidationError as e:
+                raise errors.ValidationError("name", e.message)
+            if state == "absent":
+                return stage.teardown(fabric, p["host"] or "localhost", check_mode=module.check_mode)
+            return stage.gather(fabric, p["host"] or "localhost")
+        try:
+            plan = compiler.compile_plan(p["topology"], hosts=p["inventory_hosts"])
+        except errors.ValidationError as e:  # the spec's own paths, under the option that holds it
+            raise errors.ValidationError("topology.%s" % e.param if e.param else "topology", e.message)
+        if p["name"] is not None and p["name"] != plan["fabric"]:
+            raise errors.ValidationError("name", "%r, but the topology is fabric %r" % (p["name"], plan["fabric"]))
+        host = this_host(plan, p["host"])
+        out = {"fabric": plan["fabric"], "host": host, "summary": plan["summary"], "notes": plan["notes"]}
+        if state == "rendered":
+            out.update(changed=False, rendered=render.commands(plan, host))
+            return out
+        if state == "validated":
+            from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import probe
+            out.update(probe.validate(plan, host))
+            out["changed"] = False
+            return out
+        if state == "gathered":
+            out.update(stage.gather(plan, host))
+            return out
+        if state == "absent":
+            out.update(stage.teardown(plan, host, check_mode=module.check_mode))
+            return out
+        result = stage.converge(plan, host, "present", check_mode=module.check_mode)
+        out.update(result)
+        out.update(diff_before=_views(result.get("before")), diff_after=_views(result.get("after")))
+        return out
+
+    runner.run(module, body)
