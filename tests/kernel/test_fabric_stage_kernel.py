@@ -150,10 +150,14 @@ def oracle(plan, ns):
             # tc prints a burst from its time in whole microseconds: 100000 bytes at 400 Gbit/s shows as 50000b
             shown = tc.calc_xmitsize(s["rate_bit"] // 8, tc.htb_buffer(s["rate_bit"] // 8, s["burst_bytes"]))
             assert rate == ceil == _tc_rate(s["rate_bit"]) and burst == cburst == "%db" % shown
-            assert int(quantum) == min(max(s["rate_bit"] // 8 // 10, 1000), 200000)
+            assert int(quantum) == (s.get("quantum_bytes") or min(max(s["rate_bit"] // 8 // 10, 1000), 200000))
         else:
             assert q["options"]["rate"] == s["rate_bit"] // 8
-    for dev in set(qdiscs) - set(s["ifname"] for s in entry["shaping"]):
+    for n in entry.get("netem") or []:
+        q = qdiscs[n["ifname"]] if n.get("parent", "root") == "root" else [
+            q for q in tc_j(ns, "qdisc", "show", "dev", n["ifname"]) if q.get("parent") == "1:1"][0]
+        assert q["kind"] == "netem" and q["handle"] == "10:", q
+    for dev in set(qdiscs) - set(s["ifname"] for s in entry["shaping"]) - set(n["ifname"] for n in entry["netem"]):
         assert qdiscs[dev]["handle"] == "0:", "a qdisc the plan does not ask for on %s: %s" % (dev, qdiscs[dev])
     sysctls = dict(l.split(" = ") for l in sh("ip netns exec %s sysctl %s" % (ns, " ".join(entry["sysctls"])))
                    .stdout.splitlines())
@@ -608,3 +612,94 @@ def test_vxlan_codec_matches_iproute2(fab):
             l.pop(key, None)
     assert got[1]["linkinfo"]["info_data"].pop("id") == 4200 and got[0]["linkinfo"]["info_data"].pop("id") == 42
     assert got[0] == got[1]
+
+
+# ------------------------------------------------------ compiled plans --
+
+TOPOLOGY = os.path.join(REPO, "tests", "unit", "topology", "input")
+CASES = sorted(os.path.splitext(f)[0] for f in os.listdir(TOPOLOGY) if f.endswith(".yml")) \
+    if os.path.isdir(TOPOLOGY) else []
+
+
+def compiled(case, name):
+    import yaml
+    from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import compile as fabric_compile
+    with open(os.path.join(TOPOLOGY, case + ".yml")) as f:
+        data = yaml.safe_load(f)
+    spec, hosts = (data["spec"], data.get("hosts")) if "spec" in data else (data, None)
+    return fabric_compile.compile_plan(dict(spec, name=name), hosts=hosts)
+
+
+def underlay(fab, plan):
+    """One namespace per physical host of the plan, all on one bridge: the hosts' underlay network."""
+    from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import render
+    hosts = render.hosts(plan)
+    if len(hosts) == 1:
+        return {hosts[0]: None}
+    switch = fab.name + "ul"
+    fab.extra.append(switch)
+    sh("ip netns add %s && ip -n %s link add br0 type bridge && ip -n %s link set br0 up" % (switch, switch, switch))
+    out = {}
+    for i, host in enumerate(hosts):
+        ns, info = "%sh%d" % (fab.name, i), plan["hosts"][host]
+        fab.extra.append(ns)
+        dev = info.get("underlay_dev") or "ul0"
+        sh("ip netns add %s && ip -n %s link add %s mtu 9000 type veth peer p%d mtu 9000 netns %s"
+           % (ns, ns, dev, i, switch))
+        sh("ip -n %s link set p%d master br0 up && ip -n %s addr add %s/24 dev %s && ip -n %s link set %s up"
+           % (switch, i, ns, info["underlay"], dev, ns, dev))
+        out[host] = ns
+    return out
+
+
+def _server_address(plan, node, ifname):
+    iface = plan["nodes"][node]["interfaces"][ifname]
+    dev = ifname if iface.get("vlan_id") is None else "%s.%d" % (ifname, iface["vlan_id"])
+    return dev, iface["address"].split("/")[0]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_compiled_plan_stages_pings_restages_and_tears_down(fab, case):
+    """Every golden topology of the compiler, staged on this kernel, host by host."""
+    plan = compiled(case, fab.name)
+    hosts = underlay(fab, plan)
+    needs_vlan = any(l["kind"] == "vlan" for ns in plan["namespaces"] for l in ns["links"])
+    delays = [n for ns in plan["namespaces"] for n in ns["netem"]]
+    if needs_vlan and not HAS_8021Q:
+        with pytest.raises(errors.ValidationError) as err:
+            fab.converge(plan, host=sorted(hosts)[0], host_netns=hosts[sorted(hosts)[0]])
+        assert err.value.param == "vlan" or (delays and err.value.param.endswith(".delay"))
+        assert fab.leftovers() == []
+        return
+    if delays and not HAS_NETEM:
+        with pytest.raises(errors.ValidationError) as err:
+            fab.converge(plan, host=plan["namespaces"][0]["host"], host_netns=hosts[plan["namespaces"][0]["host"]])
+        assert err.value.param.startswith("links.") and err.value.param.endswith(".delay")
+        assert fab.leftovers() == []
+        for ns in plan["namespaces"]:
+            ns["netem"] = []  # stage the rest of it
+    for host, host_ns in hosts.items():
+        res = fab.converge(plan, host=host, host_netns=host_ns)
+        assert res["changed"] and res["requests"] > 0
+    for entry in plan["namespaces"]:
+        oracle(plan, entry["name"])
+    servers = sorted((n for n in plan["nodes"].values() if n["role"] == "server"), key=lambda n: n["index"])
+    first, last = servers[0], servers[-1]
+    fabric_ifs = [i for i, v in sorted(first["interfaces"].items()) if not v["management"]]
+    node_of = dict((v["netns"], k) for k, v in plan["nodes"].items())
+    for ifname in fabric_ifs[:2]:
+        dev, _own = _server_address(plan, node_of[first["netns"]], ifname)
+        _dev, address = _server_address(plan, node_of[last["netns"]], ifname)
+        ping(first["netns"], address, dev=dev)
+    if last.get("management_address"):
+        ping(first["netns"], last["management_address"], dev="mgmt0")
+    for host, host_ns in hosts.items():
+        again = fab.converge(plan, host=host, host_netns=host_ns)
+        assert not again["changed"] and again["requests"] == 0, again["commands"]
+        if host_ns:
+            assert [l["ifname"] for l in ip_j(host_ns, "link", "show") if l["ifname"] not in ("lo",)] == [
+                plan["hosts"][host].get("underlay_dev") or "ul0"]
+    for host in hosts:
+        fab.teardown(host=host)
+    assert fab.leftovers() == []
+

@@ -18,9 +18,9 @@ from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import 
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NamespaceNotFound, NetlinkSession
 
 MARK_PREFIX = "aifabric-fabric:"
-ROOT_HANDLE = tc.tc_handle(1)  # 1: the rate qdisc (htb or tbf) or, unshaped, netem
+ROOT_HANDLE = tc.tc_handle(1)  # 1: the rate qdisc (htb or tbf)
 CLASS_ID = tc.tc_handle(1, 1)  # 1:1 htb's one class (and tbf's built-in class)
-LEAF_HANDLE = tc.tc_handle(0x10)  # 10: netem under 1:1
+LEAF_HANDLE = tc.tc_handle(0x10)  # 10: netem, under 1:1 or (unshaped) at the root
 HTB_R2Q = 10
 HTB_QUANTUM = (1000, 200000)  # the kernel's bounds; it warns outside them
 DEFAULT_TBF_LATENCY_US = 50000
@@ -29,6 +29,10 @@ _NETEM_KEYS = None
 
 def mark(fabric):
     return MARK_PREFIX + fabric
+
+
+def root_handle(kind):
+    return LEAF_HANDLE if kind == "netem" else ROOT_HANDLE
 
 
 def netem_keys():
@@ -222,7 +226,7 @@ def read_qdiscs(session, state, by_index):
             continue
         entry = state.qdiscs.setdefault(ifname, {"root": None, "class": None, "leaf": None, "foreign": None})
         if q["parent"] == tc.TC_H_ROOT:
-            if q["handle"] != ROOT_HANDLE:
+            if q["handle"] != root_handle(q["kind"]):
                 entry["foreign"] = None if q["handle"] >> 16 == 0 else q["kind"]  # handle 0: the kernel's default
                 continue
             entry["root"] = kernel_item(q)

@@ -241,14 +241,19 @@ def _want_shaping(st, s, where):
     rate = int(s.get("rate_bit") or 0) // 8
     if rate <= 0:
         raise ValidationError(where + ".rate_bit", "a rate of at least 8 bit/s is needed")
+    if s.get("handle") not in (None, "1:"):
+        raise ValidationError(where + ".handle", "%r: the stager's rate qdisc is 1: (class 1:1)" % (s["handle"],))
     burst = s.get("burst_bytes")
     q = st.qdiscs.setdefault(ifname, {"root": None, "class": None, "leaf": None})
     if s.get("qdisc", "htb") == "htb":
-        q["root"], q["class"] = g.htb_root_item(), g.htb_class_item(rate, int(burst) if burst else None)
+        quantum = s.get("quantum_bytes")
+        q["root"] = g.htb_root_item()
+        q["class"] = g.htb_class_item(rate, int(burst) if burst else None, quantum=int(quantum) if quantum else None)
     elif s.get("qdisc") == "tbf":
         if not burst:
             raise ValidationError(where + ".burst_bytes", "tbf needs a burst")
-        q["root"] = g.tbf_item(rate, int(burst), s.get("limit_bytes"), s.get("latency_us"))
+        limit = s.get("limit_bytes")
+        q["root"] = g.tbf_item(rate, int(burst), int(limit) if limit else None, s.get("latency_us"))
     else:
         raise ValidationError(where + ".qdisc", "%r: htb or tbf" % (s.get("qdisc"),))
 
@@ -260,6 +265,12 @@ def _want_netem(st, n, where):
     item = g.netem_item(g.delay_netem(n.get("delay_us") or 0, n.get("limit")))
     item["where"] = where
     q = st.qdiscs.setdefault(ifname, {"root": None, "class": None, "leaf": None})
+    parent = n.get("parent")
+    if parent not in (None, "root" if q["root"] is None else "1:1"):
+        raise ValidationError(where + ".parent", "%r: netem goes under class 1:1 of a shaped interface, else at "
+                              "the root" % (parent,))
+    if n.get("handle") not in (None, "10:"):
+        raise ValidationError(where + ".handle", "%r: the stager's netem is 10:" % (n["handle"],))
     if q["root"] is None:
         q["root"] = item
     else:
@@ -514,7 +525,8 @@ def _render_tc(op, ns):
         burst = item.get("burst") or tc.ticks_to_bytes(rate, buffer)
         return _tc(ns) + "class %s dev %s parent 1: classid 1:1 htb rate %dbit burst %db cburst %db quantum %d" % (
             verb, dev, rate * 8, burst, burst, quantum)
-    where = "root handle 1:" if op["op"] == "root" else "parent 1:1 handle 10:"
+    where = "root handle %s" % tc.format_handle(g.root_handle(item["kind"])) if op["op"] == "root" else \
+        "parent 1:1 handle 10:"
     if action == "delete":
         return _tc(ns) + "qdisc del dev %s %s" % (dev, where)
     key = item["key"]
@@ -766,13 +778,13 @@ class Stager:
             hops = [] if op["action"] == "delete" else [(v, self.index(ns, i)) for v, i in op["nexthops"]]
             return [rtnl.route_request(op["action"], op["dst"], hops)]
         if kind == "root":
-            item = op["item"]
-            return [tc.qdisc_request_tc(op["action"], self.index(ns, op["name"]), tc.TC_H_ROOT, g.ROOT_HANDLE,
-                                        item["kind"], item["options"]) if item["kind"] in ("htb", "tbf") and
-                    op["action"] != "delete" else
-                    tc.qdisc_request(op["action"], self.index(ns, op["name"]), tc.TC_H_ROOT, g.ROOT_HANDLE,
-                                     None if op["action"] == "delete" else item["kind"],
-                                     None if op["action"] == "delete" else item["options"])]
+            item, index = op["item"], self.index(ns, op["name"])
+            handle = g.root_handle(item["kind"])
+            if op["action"] == "delete":
+                return [tc.qdisc_request("delete", index, tc.TC_H_ROOT, handle)]
+            if item["kind"] in ("htb", "tbf"):
+                return [tc.qdisc_request_tc(op["action"], index, tc.TC_H_ROOT, handle, item["kind"], item["options"])]
+            return [tc.qdisc_request(op["action"], index, tc.TC_H_ROOT, handle, item["kind"], item["options"])]
         if kind == "class":
             return [tc.class_request(op["action"], self.index(ns, op["name"]), g.ROOT_HANDLE, g.CLASS_ID, "htb",
                                      op["item"]["options"])]
