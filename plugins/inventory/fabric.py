@@ -11,23 +11,26 @@ name: fabric
 short_description: The emulated servers and switches of a fabric topology, as Ansible hosts
 version_added: 0.3.0
 description:
-  - Reads a fabric topology (the spec the collection's fabric compiler takes) and yields one host per emulated
-    server and switch, named like its network namespace (C(<fabric>-<node>), for example C(f1-server0)).
+  - Reads a fabric topology (the spec of the collection's fabric compiler, see the collection's C(docs/fabric.md))
+    and yields one host per emulated server and switch, and one per management namespace, named like its network
+    namespace (C(<name>-<node>), for example C(f1-server0)).
   - "Every host is reached through the physical host its namespace lives on, with the connection variables given in
     O(physical_hosts), and runs its tasks inside the namespace through the C(aifabric.emulation.netns) become plugin
     (C(ansible_become=true), C(ansible_become_method=aifabric.emulation.netns)). C(hosts: fabric_servers) in a play
     therefore reaches the emulated servers the way it reaches real ones."
   - The fabric itself is staged separately (the namespaces must exist when tasks run); this plugin only reads the
     topology and never touches a host.
-  - "Groups: those the compiler gives each node (C(fabric_servers), C(rail_0), C(leaves), C(spines), ...), plus
-    C(fabric_<fabric>) (every host of the fabric) and C(fabric_host_<physical host>) (every host on that physical
-    host; characters other than letters, digits and C(_) become C(_))."
+  - "Groups: those the compiler gives each node (C(fabric_servers), C(rail_0), ..., C(fabric_switches), C(leaves),
+    C(spines), C(super_spines), C(fabric_management)), plus C(fabric_<name>) (every host of the fabric) and
+    C(fabric_host_<physical host>) (every host on that physical host; characters other than letters, digits and
+    C(_) become C(_))."
   - "Host variables: C(aifabric_fabric), C(aifabric_node), C(aifabric_role) (V(server), V(leaf), V(spine),
-    V(super_spine)), C(aifabric_index), C(aifabric_netns), C(aifabric_physical_host), C(aifabric_interfaces) (the
-    node's interfaces: address, rail, link, peer_node, peer_ifname, management), C(aifabric_rails) (a server's
-    fabric NICs in rail order; empty for switches), C(aifabric_management_address) and
-    C(aifabric_management_interface) (servers; null for switches), and the physical host's connection variables."
-  - The management node (role V(management), the namespace holding the management bridge) is not yielded.
+    V(super_spine), V(management)), C(aifabric_index), C(aifabric_netns), C(aifabric_physical_host),
+    C(aifabric_interfaces) (the node's interfaces as the plan has them: address, link, peer_node, peer_ifname, rail,
+    vlan_id, management), C(aifabric_rails) (a server's fabric NICs in rail order; empty for other nodes),
+    C(aifabric_rail_devices) (the devices holding those NICs' addresses: C(rail0.100) with a VLAN per rail, else the
+    NICs themselves), C(aifabric_management_address) and C(aifabric_management_interface) (servers; null for other
+    nodes), and the physical host's connection variables."
 author:
   - aifabric.emulation contributors (@aifabric)
 requirements:
@@ -60,6 +63,8 @@ options:
       - "Defaults, which the variables given here override: a physical host is reached by its name (C(ansible_host)
         set to it); V(localhost) by C(ansible_connection=local) with the controller's Python
         (C(ansible_python_interpreter={{ ansible_playbook_python }})), like Ansible's implicit localhost."
+      - Once any host is listed here, the topology's C(placement) may use only the hosts listed and V(localhost);
+        a misspelt host name is then refused, naming the C(placement) field.
       - C(ansible_become), C(ansible_become_method) and C(aifabric_*) variables other than C(aifabric_netns_sudo)
         belong to this plugin and are refused here.
     type: dict
@@ -79,10 +84,11 @@ physical_hosts:
 # Inline spec, everything on the controller, and a group per role built with keyed_groups
 plugin: aifabric.emulation.fabric
 fabric:
-  fabric: f1
+  name: f1
   kind: rail_optimized
   servers: 2
   rails: 2
+  spines: 1
 keyed_groups:
   - key: aifabric_role
     prefix: role
@@ -111,7 +117,6 @@ except ImportError:  # ansible-core < 2.19 templates every string
         return value
 
 BECOME_METHOD = "aifabric.emulation.netns"
-SKIPPED_ROLES = frozenset(["management"])
 # Variables this plugin sets itself; a physical host's entry may not override them.
 RESERVED = frozenset(["ansible_become", "ansible_become_method"])
 ALLOWED_AIFABRIC = frozenset(["aifabric_netns_sudo"])
@@ -159,7 +164,19 @@ def rails_of(node):
     return [name for name, _iface in nics]
 
 
+def rail_devices(node):
+    """The devices holding the rails' addresses: rail0.100 for a VLAN per rail, else the NIC itself."""
+    interfaces = node.get("interfaces") or {}
+    out = []
+    for name in rails_of(node):
+        vlan_id = interfaces[name].get("vlan_id")
+        out.append(name if vlan_id is None else "%s.%s" % (name, vlan_id))
+    return out
+
+
 def management_interface(node):
+    if node.get("role") != "server":
+        return None
     for name, iface in sorted((node.get("interfaces") or {}).items()):
         if (iface or {}).get("management"):
             return name
@@ -252,7 +269,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         where = None
         try:
             spec, where = self._spec(path)
-            plan = compile_plan(spec)
+            given = self.get_option("physical_hosts")
+            known = sorted(set(given) | set(["localhost"])) if isinstance(given, dict) and given else None
+            plan = compile_plan(spec, hosts=known)
         except errors.ModuleError as exc:
             where = where or ("fabric" if self.get_option("fabric") is not None else "topology")
             if not exc.param:
@@ -271,8 +290,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         all_group = self.inventory.add_group("fabric_%s" % group_name(fabric))
         for node_name in node_order(plan):
             node = nodes[node_name]
-            if node.get("role") in SKIPPED_ROLES:
-                continue
             host_name = node.get("netns") or "%s-%s" % (fabric, node_name)
             physical_host = node.get("host")
             self.inventory.add_host(host_name, group=all_group)
@@ -294,6 +311,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 "aifabric_physical_host": physical_host,
                 "aifabric_interfaces": node.get("interfaces") or {},
                 "aifabric_rails": rails_of(node),
+                "aifabric_rail_devices": rail_devices(node),
                 "aifabric_management_address": node.get("management_address"),
                 "aifabric_management_interface": management_interface(node),
             }

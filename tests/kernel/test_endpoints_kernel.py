@@ -1,9 +1,9 @@
 """Emulated endpoints are Ansible hosts: the fabric inventory and the netns become plugin on the running kernel.
 
-Two throwaway namespaces, named like the servers of a tiny fabric (<fabric>-server0,
-<fabric>-server1) and joined by a veth named rail0 at both ends, stand in for a staged
-fabric (staging is not tested here). ansible-playbook reads a `*.fabric.yml`
-inventory and runs a play on `hosts: fabric_servers` whose tasks carry no namespace
+The inventory is a `*.fabric.yml` file naming a topology of two servers with one
+rail each, compiled by the collection's compiler. Only the servers' namespaces are
+made, by the test itself (<name>-server0, <name>-server1, joined by a veth named
+rail0 at both ends): staging is not tested here. ansible-playbook runs a play on `hosts: fabric_servers` whose tasks carry no namespace
 argument: ansible.builtin.command, fact gathering, and the collection's vlan, netem
 and roce modules. Each host writes what it saw to <out>/<host>.json (through
 ansible.builtin.copy, from inside its namespace) and the test compares that with
@@ -156,40 +156,13 @@ PLAYBOOK = r"""
         content: "{{ {'refused': refused} | to_json }}"
 """
 
-# Until the fabric compiler (plugins/module_utils/fabric/compile.py) is in the tree, the inventory is read by the
-# real plugin class through this shim, which stands a fixture plan in for compile_plan.
-SHIM = '''
-DOCUMENTATION = %(doc)r
-
-import json
-import os
-
-from ansible_collections.aifabric.emulation.plugins.inventory import fabric
-
-
-class InventoryModule(fabric.InventoryModule):
-    NAME = "fabric_fixture"
-
-    def parse(self, inventory, loader, path, cache=True):
-        with open(os.environ["AIFABRIC_FIXTURE_PLAN"]) as f:
-            plan = json.load(f)
-        fabric.compile_plan = lambda spec, hosts=None: plan
-        super(InventoryModule, self).parse(inventory, loader, path, cache)
-'''
-
-
-def fixture_plan(fabric, host):
-    nodes = {}
-    for i in range(2):
-        name = "server%d" % i
-        nodes[name] = {
-            "role": "server", "index": i, "netns": "%s-%s" % (fabric, name), "host": host,
-            "groups": ["fabric_servers", "rail_0"], "management_address": None,
-            "interfaces": {"rail0": {"address": "10.66.0.%d/31" % i, "rail": 0, "link": "server0~server1",
-                                     "peer_node": "server%d" % (1 - i), "peer_ifname": "rail0"}}}
-    return {"fabric": fabric, "kind": "rail_optimized", "mode": "l3", "spec_hash": "sha256:test",
-            "hosts": {host: {"underlay": None, "underlay_dev": None}}, "nodes": nodes, "links": [],
-            "namespaces": [{"name": nodes[n]["netns"], "node": n, "host": host} for n in sorted(nodes)]}
+TOPOLOGY = """\
+name: %(name)s
+kind: rail_optimized
+servers: 2
+rails: 1
+spines: 1
+"""
 
 
 class Fabric:
@@ -228,17 +201,15 @@ class Fabric:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def inventory(self, physical_host, connection):
-        """A *.fabric.yml inventory for this fabric, the physical host reached with the given variables."""
-        from ansible_collections.aifabric.emulation.plugins.inventory import fabric as fabric_inventory
-        plugins = self.path("inventory_plugins")
-        if not os.path.isdir(plugins):
-            os.makedirs(plugins)
-        doc = fabric_inventory.DOCUMENTATION.replace("name: fabric\n", "name: fabric_fixture\n").replace(
-            "choices: [aifabric.emulation.fabric]", "choices: [fabric_fixture]")
-        with open(os.path.join(plugins, "fabric_fixture.py"), "w") as f:
-            f.write(SHIM % {"doc": doc})
-        self.write("plan.json", json.dumps(fixture_plan(self.name, physical_host)))
-        lines = ["plugin: fabric_fixture", "fabric: {fabric: %s}" % self.name]
+        """A *.fabric.yml inventory of a 2-server fabric on physical_host, reached with the given variables.
+
+        Only the servers' namespaces exist (made in create()); the play targets fabric_servers.
+        """
+        topology = TOPOLOGY % {"name": self.name}
+        if physical_host != "localhost":
+            topology += "placement: {hosts: [{name: %s, servers: '0-1'}]}\n" % physical_host
+        self.write("topo.yml", topology)
+        lines = ["plugin: aifabric.emulation.fabric", "topology: topo.yml"]
         if connection is not None:
             lines.append("physical_hosts:")
             lines.append("  %s: %s" % (physical_host, json.dumps(connection)))
@@ -246,8 +217,7 @@ class Fabric:
 
     def env(self, **extra):
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_DEPRECATION_WARNINGS="true",
-                   ANSIBLE_INVENTORY_PLUGINS=self.path("inventory_plugins"), ANSIBLE_FORCE_COLOR="0",
-                   ANSIBLE_INVENTORY_UNPARSED_FAILED="true", AIFABRIC_FIXTURE_PLAN=self.path("plan.json"))
+                   ANSIBLE_FORCE_COLOR="0", ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
         env.update(extra)
         return env
 

@@ -3,9 +3,9 @@
 
 The inventory files are parsed the way ansible-playbook parses them: DataLoader,
 InventoryManager, the `auto` plugin picking aifabric.emulation.fabric by its
-`plugin:` key, VariableManager for the host variables. Until the fabric
-compiler exists, a fixture plan (inventory_fixtures/*.plan.json, in the shape of
-docs/fabric-plan.md) stands in for compile_plan.
+`plugin:` key, VariableManager for the host variables. The specs are compiled by
+the collection's own compiler (plugins/module_utils/fabric/compile.py); the
+expected interfaces are what it gives for the same spec.
 """
 import importlib
 import json
@@ -33,30 +33,29 @@ for _name in ("ansible_collections", "ansible_collections.aifabric", "ansible_co
 
 # pylint: disable=wrong-import-position
 from ansible_collections.aifabric.emulation.plugins.inventory import fabric as fabric_inventory  # noqa: E402
-from ansible_collections.aifabric.emulation.plugins.module_utils import errors  # noqa: E402
+from ansible_collections.aifabric.emulation.plugins.module_utils.fabric.compile import compile_plan  # noqa: E402
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inventory_fixtures")
-
-
-def fixture_plan(name):
-    with open(os.path.join(FIXTURES, name + ".plan.json")) as f:
-        return json.load(f)
+SPEC = {"name": "f1", "kind": "rail_optimized", "servers": 2, "rails": 2, "spines": 1}
+TOPOLOGY = "name: f1\nkind: rail_optimized\nservers: 2\nrails: 2\nspines: 1\n"
+INVENTORY = "plugin: aifabric.emulation.fabric\ntopology: topo.yml\n"
+TWO_HOSTS = TOPOLOGY.replace("f1", "f2") + "\n".join([
+    "placement:",
+    "  hosts:",
+    "    - {name: gpu-a, underlay: 192.0.2.1, servers: '0'}",
+    "    - {name: gpu-b, underlay: 192.0.2.2, servers: '1'}",
+    ""])
 
 
 @pytest.fixture
 def compiler(monkeypatch):
-    """compile_plan replaced by one that records its spec and returns a fixture plan (or raises)."""
+    """The real compile_plan, recording what it is given."""
     calls = []
-    state = {"plan": fixture_plan("tiny"), "error": None}
 
-    def fake(spec, hosts=None):
+    def spy(spec, hosts=None):
         calls.append({"spec": spec, "hosts": hosts})
-        if state["error"]:
-            raise state["error"]
-        return state["plan"]
-    monkeypatch.setattr(fabric_inventory, "compile_plan", fake)
-    state["calls"] = calls
-    return state
+        return compile_plan(spec, hosts=hosts)
+    monkeypatch.setattr(fabric_inventory, "compile_plan", spy)
+    return calls
 
 
 def write(tmp_path, name, data):
@@ -71,6 +70,11 @@ def load(path):
     return inventory, VariableManager(loader=loader, inventory=inventory)
 
 
+def load_topology(tmp_path, topology=TOPOLOGY, inventory=INVENTORY):
+    write(tmp_path, "topo.yml", topology)
+    return load(write(tmp_path, "lab.fabric.yml", inventory))
+
+
 def parse_directly(path):
     """Run the plugin itself (InventoryManager turns a parse error into a warning); return what it raised."""
     plugin = inventory_loader.get("aifabric.emulation.fabric")
@@ -83,21 +87,19 @@ def members(inventory, group):
     return [h.name for h in inventory.groups[group].get_hosts()]
 
 
-TOPOLOGY = "fabric: f1\nkind: rail_optimized\nservers: 2\nrails: 2\n"
-
-
 # ------------------------------------------------------------------- hosts, groups --
 
-def test_one_host_per_server_and_switch_named_like_the_namespace(tmp_path, compiler):
-    write(tmp_path, "topo.yml", TOPOLOGY)
-    inventory, _vm = load(write(tmp_path, "lab.fabric.yml", "plugin: aifabric.emulation.fabric\ntopology: topo.yml\n"))
-    assert [h.name for h in inventory.get_hosts()] == ["f1-server0", "f1-server1", "f1-rail0", "f1-rail1", "f1-spine0"]
-    assert "f1-mgmt" not in inventory.hosts  # the management node is not a host
+def test_one_host_per_node_named_like_the_namespace(tmp_path):
+    inventory, _vm = load_topology(tmp_path)
+    assert [h.name for h in inventory.get_hosts()] == [
+        "f1-server0", "f1-server1", "f1-rail0", "f1-rail1", "f1-spine0", "f1-mgmt"]
     assert members(inventory, "fabric_servers") == ["f1-server0", "f1-server1"]
     assert members(inventory, "rail_0") == ["f1-server0", "f1-server1", "f1-rail0"]
     assert members(inventory, "rail_1") == ["f1-server0", "f1-server1", "f1-rail1"]
     assert members(inventory, "leaves") == ["f1-rail0", "f1-rail1"]
     assert members(inventory, "spines") == ["f1-spine0"]
+    assert members(inventory, "fabric_switches") == ["f1-rail0", "f1-rail1", "f1-spine0"]
+    assert members(inventory, "fabric_management") == ["f1-mgmt"]
     assert members(inventory, "fabric_f1") == [h.name for h in inventory.get_hosts()]
     assert members(inventory, "fabric_host_localhost") == members(inventory, "fabric_f1")
     assert [h.name for h in inventory.get_hosts("fabric_servers")] == ["f1-server0", "f1-server1"]
@@ -105,37 +107,40 @@ def test_one_host_per_server_and_switch_named_like_the_namespace(tmp_path, compi
 
 def test_the_topology_file_is_read_relative_to_the_inventory_and_handed_over_as_plain_data(tmp_path, compiler):
     (tmp_path / "topologies").mkdir()
-    write(tmp_path, "topologies/topo.yml", TOPOLOGY + "links: {server_leaf: {rate: 100gbit}}\n")
-    load(write(tmp_path, "lab.fabric.yml", "plugin: aifabric.emulation.fabric\ntopology: topologies/topo.yml\n"))
-    (call,) = compiler["calls"]
-    assert call["spec"] == {"fabric": "f1", "kind": "rail_optimized", "servers": 2, "rails": 2,
-                            "links": {"server_leaf": {"rate": "100gbit"}}}
+    write(tmp_path, "topologies/topo.yml", TOPOLOGY + "links: {server_leaf: {rate: 100mbit, delay: 5us}}\n")
+    inventory, _vm = load(write(tmp_path, "lab.fabric.yml",
+                                "plugin: aifabric.emulation.fabric\ntopology: topologies/topo.yml\n"))
+    (call,) = compiler
+    assert call["spec"] == dict(SPEC, links={"server_leaf": {"rate": "100mbit", "delay": "5us"}})
+    assert call["hosts"] is None  # no physical_hosts: placement is not checked against them
 
     def types(value):
         if isinstance(value, dict):
             return set([type(k) for k in value]) | set().union(*[types(v) for v in value.values()])
         return set([type(value)])
     assert types(call["spec"]) <= set([str, int, dict])  # no ansible-tagged subclasses reach the compiler
-
-
-def test_inline_spec(tmp_path, compiler):
-    inventory, _vm = load(write(tmp_path, "inline.fabric.yaml", "plugin: aifabric.emulation.fabric\n"
-                                "fabric: {fabric: f1, kind: rail_optimized, servers: 2, rails: 2}\n"))
-    assert compiler["calls"][0]["spec"] == {"fabric": "f1", "kind": "rail_optimized", "servers": 2, "rails": 2}
     assert len(inventory.get_hosts("fabric_servers")) == 2
 
 
-def test_server_variables(tmp_path, compiler):
-    write(tmp_path, "topo.yml", TOPOLOGY)
-    inventory, vm = load(write(tmp_path, "lab.fabric.yml", "plugin: aifabric.emulation.fabric\ntopology: topo.yml\n"))
+def test_inline_spec(tmp_path):
+    inventory, _vm = load(write(tmp_path, "inline.fabric.yaml", "plugin: aifabric.emulation.fabric\n"
+                                "fabric: {name: ls, kind: leaf_spine, leaves: 2, servers_per_leaf: 2, spines: 1}\n"))
+    assert members(inventory, "fabric_servers") == ["ls-server0", "ls-server1", "ls-server2", "ls-server3"]
+    assert members(inventory, "leaves") == ["ls-leaf0", "ls-leaf1"]
+
+
+def test_server_variables(tmp_path):
+    inventory, vm = load_topology(tmp_path)
     hv = vm.get_vars(host=inventory.get_host("f1-server1"))
+    node = compile_plan(SPEC)["nodes"]["server1"]
     assert hv["aifabric_fabric"] == "f1" and hv["aifabric_node"] == "server1" and hv["aifabric_role"] == "server"
     assert hv["aifabric_index"] == 1
     assert hv["aifabric_netns"] == "f1-server1" and hv["aifabric_physical_host"] == "localhost"
-    assert hv["aifabric_rails"] == ["rail0", "rail1"]
-    assert hv["aifabric_interfaces"]["rail1"] == {"address": "10.0.1.3/31", "rail": 1, "link": "server1~rail1",
-                                                  "peer_node": "rail1", "peer_ifname": "server1"}
-    assert hv["aifabric_interfaces"]["mgmt0"] == {"address": "172.31.0.11/16", "management": True}
+    assert hv["aifabric_interfaces"] == node["interfaces"]
+    assert sorted(hv["aifabric_interfaces"]) == ["mgmt0", "rail0", "rail1"]
+    assert hv["aifabric_interfaces"]["rail1"]["peer_node"] == "rail1"
+    assert hv["aifabric_interfaces"]["rail1"]["address"] == node["interfaces"]["rail1"]["address"]
+    assert hv["aifabric_rails"] == hv["aifabric_rail_devices"] == ["rail0", "rail1"]
     assert hv["aifabric_management_address"] == "172.31.0.11"
     assert hv["aifabric_management_interface"] == "mgmt0"
     assert hv["ansible_become"] is True and hv["ansible_become_method"] == "aifabric.emulation.netns"
@@ -144,16 +149,26 @@ def test_server_variables(tmp_path, compiler):
     assert "ansible_host" not in hv
 
 
-def test_switch_variables(tmp_path, compiler):
-    write(tmp_path, "topo.yml", TOPOLOGY)
-    inventory, vm = load(write(tmp_path, "lab.fabric.yml", "plugin: aifabric.emulation.fabric\ntopology: topo.yml\n"))
+def test_switch_and_management_variables(tmp_path):
+    inventory, vm = load_topology(tmp_path)
     leaf = vm.get_vars(host=inventory.get_host("f1-rail0"))
-    assert leaf["aifabric_role"] == "leaf" and leaf["aifabric_rails"] == []
+    assert leaf["aifabric_role"] == "leaf" and leaf["aifabric_rails"] == [] and leaf["aifabric_rail_devices"] == []
     assert leaf["aifabric_management_address"] is None and leaf["aifabric_management_interface"] is None
     assert sorted(leaf["aifabric_interfaces"]) == ["server0", "server1", "spine0"]
     assert leaf["aifabric_interfaces"]["server1"]["peer_ifname"] == "rail0"
     spine = vm.get_vars(host=inventory.get_host("f1-spine0"))
     assert spine["aifabric_role"] == "spine" and spine["aifabric_netns"] == "f1-spine0"
+    mgmt = vm.get_vars(host=inventory.get_host("f1-mgmt"))
+    assert mgmt["aifabric_role"] == "management" and mgmt["aifabric_management_interface"] is None
+    assert mgmt["ansible_become_method"] == "aifabric.emulation.netns"
+
+
+def test_a_vlan_per_rail_gives_the_vlan_devices(tmp_path):
+    inventory, vm = load_topology(tmp_path, TOPOLOGY + "vlan: {base_id: 100}\n")
+    hv = vm.get_vars(host=inventory.get_host("f1-server0"))
+    assert hv["aifabric_rails"] == ["rail0", "rail1"]
+    assert hv["aifabric_rail_devices"] == ["rail0.100", "rail1.101"]
+    assert hv["aifabric_interfaces"]["rail1"]["vlan_id"] == 101
 
 
 def test_rails_are_in_rail_order_not_name_order():
@@ -163,40 +178,45 @@ def test_rails_are_in_rail_order_not_name_order():
     assert fabric_inventory.rails_of({"role": "server", "interfaces": {"fab0": {"rail": None}}}) == ["fab0"]
 
 
+def test_leaf_spine_servers_have_one_fabric_nic(tmp_path):
+    inventory, vm = load(write(tmp_path, "ls.fabric.yml", "plugin: aifabric.emulation.fabric\n"
+                               "fabric: {name: ls, kind: leaf_spine, leaves: 1, servers_per_leaf: 2, spines: 1}\n"))
+    assert vm.get_vars(host=inventory.get_host("ls-server1"))["aifabric_rails"] == ["fab0"]
+
+
 def test_physical_hosts_give_connection_variables_and_groups(tmp_path, compiler):
-    compiler["plan"] = fixture_plan("two-hosts")
-    write(tmp_path, "topo.yml", TOPOLOGY.replace("f1", "f2"))
-    inventory, vm = load(write(tmp_path, "lab.fabric.yml", "\n".join([
-        "plugin: aifabric.emulation.fabric",
-        "topology: topo.yml",
+    inventory, vm = load_topology(tmp_path, TWO_HOSTS, INVENTORY + "\n".join([
         "physical_hosts:",
         "  gpu-a: {ansible_host: 192.0.2.10, ansible_user: ops, ansible_port: 2222,"
         " ansible_ssh_private_key_file: /keys/ops, ansible_become_password: s3cret, aifabric_netns_sudo: true}",
-        ""])))
-    assert members(inventory, "fabric_host_gpu_a") == ["f2-server0", "f2-rail0", "f2-spine0"]
-    assert members(inventory, "fabric_host_gpu_b") == ["f2-server1", "f2-rail1"]
+        "  gpu-b: {ansible_user: ops2}",
+        ""]))
+    assert compiler[0]["hosts"] == ["gpu-a", "gpu-b", "localhost"]  # placement may use only these
+    assert members(inventory, "fabric_host_gpu_a") == ["f2-server0", "f2-rail0", "f2-rail1", "f2-spine0", "f2-mgmt"]
+    assert members(inventory, "fabric_host_gpu_b") == ["f2-server1", "f2-mgmt1"]
     a = vm.get_vars(host=inventory.get_host("f2-server0"))
     assert (a["ansible_host"], a["ansible_user"], a["ansible_port"]) == ("192.0.2.10", "ops", 2222)
     assert a["ansible_ssh_private_key_file"] == "/keys/ops" and a["ansible_become_password"] == "s3cret"
     assert a["aifabric_physical_host"] == "gpu-a" and a["ansible_become_method"] == "aifabric.emulation.netns"
     b = vm.get_vars(host=inventory.get_host("f2-server1"))
-    assert b["ansible_host"] == "gpu-b" and "ansible_user" not in b and "ansible_connection" not in b  # the default
-    assert b["aifabric_physical_host"] == "gpu-b"
+    assert (b["ansible_host"], b["ansible_user"]) == ("gpu-b", "ops2")  # reached by its name unless told otherwise
+    assert "ansible_connection" not in b and b["aifabric_physical_host"] == "gpu-b"
 
 
-def test_a_physical_host_entry_overrides_the_defaults_it_names(tmp_path, compiler):
-    write(tmp_path, "topo.yml", TOPOLOGY)
-    inventory, vm = load(write(tmp_path, "lab.fabric.yml", "plugin: aifabric.emulation.fabric\ntopology: topo.yml\n"
-                               "physical_hosts: {localhost: {aifabric_netns_sudo: false}}\n"))
+def test_without_physical_hosts_every_host_is_reached_by_its_name(tmp_path):
+    inventory, vm = load_topology(tmp_path, TWO_HOSTS)
+    assert vm.get_vars(host=inventory.get_host("f2-spine0"))["ansible_host"] == "gpu-a"
+    assert vm.get_vars(host=inventory.get_host("f2-mgmt1"))["ansible_host"] == "gpu-b"
+
+
+def test_a_physical_host_entry_overrides_the_defaults_it_names(tmp_path):
+    inventory, vm = load_topology(tmp_path, TOPOLOGY, INVENTORY + "physical_hosts: {localhost: {aifabric_netns_sudo: false}}\n")
     hv = vm.get_vars(host=inventory.get_host("f1-server0"))
     assert hv["aifabric_netns_sudo"] is False and hv["ansible_connection"] == "local"
 
 
-def test_constructed_options(tmp_path, compiler):
-    write(tmp_path, "topo.yml", TOPOLOGY)
-    inventory, vm = load(write(tmp_path, "lab.fabric.yml", "\n".join([
-        "plugin: aifabric.emulation.fabric",
-        "topology: topo.yml",
+def test_constructed_options(tmp_path):
+    inventory, vm = load_topology(tmp_path, TOPOLOGY, INVENTORY + "\n".join([
         "compose:",
         "  first_rail: aifabric_rails[0] if aifabric_rails else none",
         "keyed_groups:",
@@ -204,9 +224,10 @@ def test_constructed_options(tmp_path, compiler):
         "    prefix: role",
         "groups:",
         "  first_server: aifabric_node == 'server0'",
-        ""])))
+        ""]))
     assert members(inventory, "role_server") == ["f1-server0", "f1-server1"]
     assert members(inventory, "role_leaf") == ["f1-rail0", "f1-rail1"]
+    assert members(inventory, "role_management") == ["f1-mgmt"]
     assert members(inventory, "first_server") == ["f1-server0"]
     assert vm.get_vars(host=inventory.get_host("f1-server1"))["first_rail"] == "rail0"
 
@@ -221,46 +242,49 @@ def test_verify_file(tmp_path, name, ok):
 
 # -------------------------------------------------------------------------- errors --
 
-def test_a_spec_error_names_the_field(tmp_path, compiler):
-    compiler["error"] = errors.ValidationError("links.server_leaf.rate", "expected a rate such as 100gbit, got 'fast'")
-    write(tmp_path, "topo.yml", TOPOLOGY)
-    path = write(tmp_path, "lab.fabric.yml", "plugin: aifabric.emulation.fabric\ntopology: topo.yml\n")
-    msg = parse_directly(path)
-    assert msg == "%s: topology %s: links.server_leaf.rate: expected a rate such as 100gbit, got 'fast'" % (
-        path, tmp_path / "topo.yml")
+def test_a_spec_error_names_the_field(tmp_path):
+    write(tmp_path, "topo.yml", TOPOLOGY + "links: {server_leaf: {rate: fast}}\n")
+    path = write(tmp_path, "lab.fabric.yml", INVENTORY)
+    assert parse_directly(path) == "%s: topology %s: links.server_leaf.rate: cannot read 'fast' as a rate such as " \
+                                   "'10gbit'" % (path, tmp_path / "topo.yml")
 
 
-def test_an_inline_spec_error_names_the_field_under_fabric(tmp_path, compiler):
-    compiler["error"] = errors.ValidationError("servers", "expected an integer >= 1, got 0")
-    path = write(tmp_path, "lab.fabric.yml", "plugin: aifabric.emulation.fabric\nfabric: {fabric: f1, servers: 0}\n")
-    assert parse_directly(path) == "%s: fabric.servers: expected an integer >= 1, got 0" % path
+def test_an_inline_spec_error_names_the_field_under_fabric(tmp_path):
+    path = write(tmp_path, "lab.fabric.yml", "plugin: aifabric.emulation.fabric\n"
+                 "fabric: {name: f1, kind: rail_optimized, servers: 0, rails: 1, spines: 1}\n")
+    assert parse_directly(path) == "%s: fabric.servers: 0 is outside 1-65535" % path
 
 
-def test_a_spec_error_reaches_the_user_through_the_inventory_manager(tmp_path, compiler, capsys):
-    compiler["error"] = errors.ValidationError("rails", "expected an integer >= 1, got -1")
-    write(tmp_path, "topo.yml", TOPOLOGY)
-    inventory, _vm = load(write(tmp_path, "lab.fabric.yml", "plugin: aifabric.emulation.fabric\ntopology: topo.yml\n"))
+def test_a_misspelt_placement_host_is_refused_once_physical_hosts_are_given(tmp_path):
+    write(tmp_path, "topo.yml", TWO_HOSTS)
+    msg = parse_directly(write(tmp_path, "lab.fabric.yml", INVENTORY + "physical_hosts: {gpu-a: {}}\n"))
+    assert msg.endswith("topology %s: placement.hosts[1].name: gpu-b is not an inventory host (known: gpu-a, "
+                        "localhost)" % (tmp_path / "topo.yml")), msg
+
+
+def test_a_spec_error_reaches_the_user_through_the_inventory_manager(tmp_path, capsys):
+    inventory, _vm = load_topology(tmp_path, TOPOLOGY.replace("rails: 2", "rails: -1"))
     assert not inventory.get_hosts("fabric_servers")
     out = capsys.readouterr()
-    assert "rails: expected an integer >= 1, got -1" in out.out + out.err
+    assert "rails: -1 is outside 1-" in out.out + out.err
 
 
 @pytest.mark.parametrize("body, message", [
     ("plugin: aifabric.emulation.fabric\n", "exactly one of topology (a file) and fabric (an inline spec) is required"),
-    ("plugin: aifabric.emulation.fabric\ntopology: topo.yml\nfabric: {fabric: f1}\n",
+    ("plugin: aifabric.emulation.fabric\ntopology: topo.yml\nfabric: {name: f1}\n",
      "exactly one of topology (a file) and fabric (an inline spec) is required"),
     ("plugin: aifabric.emulation.fabric\ntopology: missing.yml\n", "topology: no such file "),
     ("plugin: aifabric.emulation.fabric\ntopology: list.yml\n", "does not hold a mapping"),
-    ("plugin: aifabric.emulation.fabric\ntopology: topo.yml\nphysical_hosts: {gpu-z: {ansible_host: x}}\n",
+    (INVENTORY + "physical_hosts: {gpu-z: {ansible_host: x}}\n",
      "physical_hosts.gpu-z: not a host of fabric f1 (its hosts: localhost)"),
-    ("plugin: aifabric.emulation.fabric\ntopology: topo.yml\nphysical_hosts: {localhost: [1]}\n",
+    (INVENTORY + "physical_hosts: {localhost: [1]}\n",
      "physical_hosts.localhost: expected a dict of connection variables"),
-    ("plugin: aifabric.emulation.fabric\ntopology: topo.yml\nphysical_hosts: {localhost: {ansible_become_method: sudo}}\n",
+    (INVENTORY + "physical_hosts: {localhost: {ansible_become_method: sudo}}\n",
      "physical_hosts.localhost.ansible_become_method: set by the fabric inventory itself"),
-    ("plugin: aifabric.emulation.fabric\ntopology: topo.yml\nphysical_hosts: {localhost: {aifabric_netns: x}}\n",
+    (INVENTORY + "physical_hosts: {localhost: {aifabric_netns: x}}\n",
      "physical_hosts.localhost.aifabric_netns: set by the fabric inventory itself"),
 ])
-def test_bad_inventory_files_name_the_field(tmp_path, compiler, body, message):
+def test_bad_inventory_files_name_the_field(tmp_path, body, message):
     write(tmp_path, "topo.yml", TOPOLOGY)
     write(tmp_path, "list.yml", "- 1\n")
     assert message in parse_directly(write(tmp_path, "lab.fabric.yml", body))
@@ -270,7 +294,7 @@ def test_a_missing_compiler_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(fabric_inventory, "compile_plan", None)
     monkeypatch.setattr(fabric_inventory, "COMPILE_IMPORT_ERROR", ImportError("No module named 'x'"))
     write(tmp_path, "topo.yml", TOPOLOGY)
-    msg = parse_directly(write(tmp_path, "lab.fabric.yml", "plugin: aifabric.emulation.fabric\ntopology: topo.yml\n"))
+    msg = parse_directly(write(tmp_path, "lab.fabric.yml", INVENTORY))
     assert "the fabric compiler (plugins/module_utils/fabric/compile.py) cannot be imported" in msg
 
 
@@ -358,9 +382,8 @@ def test_root_is_reported_as_no_user_so_ansible_core_does_not_skip_become():
     assert argv(plugin)[0][:6] == ["sudo", "-H", "-S", "-n", "-u", "root"]
 
 
-def test_the_inventory_host_variables_reach_the_become_plugin(tmp_path, compiler):
-    write(tmp_path, "topo.yml", TOPOLOGY)
-    inventory, vm = load(write(tmp_path, "lab.fabric.yml", "plugin: aifabric.emulation.fabric\ntopology: topo.yml\n"))
+def test_the_inventory_host_variables_reach_the_become_plugin(tmp_path):
+    inventory, vm = load_topology(tmp_path)
     hv = vm.get_vars(host=inventory.get_host("f1-rail1"))
     plugin = become_loader.get(hv["ansible_become_method"])
     plugin.set_options(var_options=dict((k, hv[k]) for k in ("aifabric_netns",)))
