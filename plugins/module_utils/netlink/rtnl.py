@@ -232,12 +232,18 @@ def _nest(kind, *children):
     return nla.attr(kind, b"".join(children))
 
 
-def _link_body(index, name, mtu, up, extra=b""):
+def _kind(name):
+    return nla.attr(IFLA_INFO_KIND, name.encode())  # as ip sends it: no NUL (the kernel takes either)
+
+
+def _link_body(index, name, mtu, up, extra=b"", before_name=b""):
+    """ifinfomsg, then attributes in the order `ip link add NAME mtu M [netns NS] type ...` sends them."""
     body = ifinfomsg(index, IFF_UP if up else 0, IFF_UP if up else 0)
-    if name is not None:
-        body += ifname_attr(name)
     if mtu is not None:
         body += nla.attr_u32(IFLA_MTU, mtu)
+    body += before_name
+    if name is not None:
+        body += ifname_attr(name)
     return body + extra
 
 
@@ -251,15 +257,15 @@ def new_veth_request(name, peer, mtu=None, peer_mtu=None, peer_netns_fd=None, up
     peer_attrs = b""
     if peer_netns_fd is not None:
         peer_attrs = nla.attr_u32(IFLA_NET_NS_FD, peer_netns_fd)
-    peer_body = _link_body(0, peer, mtu if peer_mtu is None else peer_mtu, peer_up, peer_attrs)
-    info = _nest(IFLA_LINKINFO, nla.attr_str(IFLA_INFO_KIND, "veth"),
+    peer_body = _link_body(0, peer, mtu if peer_mtu is None else peer_mtu, peer_up, before_name=peer_attrs)
+    info = _nest(IFLA_LINKINFO, _kind("veth"),
                  _nest(IFLA_INFO_DATA, nla.attr(VETH_INFO_PEER, peer_body)))
     return RTM_NEWLINK, nla.NLM_F_CREATE | nla.NLM_F_EXCL, _link_body(0, name, mtu, up, info)
 
 
 def new_bridge_request(name, mtu=None, up=True):
     """RTM_NEWLINK: `ip link add NAME mtu M up type bridge` (STP off: ports forward at once)."""
-    info = _nest(IFLA_LINKINFO, nla.attr_str(IFLA_INFO_KIND, "bridge"))
+    info = _nest(IFLA_LINKINFO, _kind("bridge"))
     return RTM_NEWLINK, nla.NLM_F_CREATE | nla.NLM_F_EXCL, _link_body(0, name, mtu, up, info)
 
 
@@ -309,12 +315,10 @@ def new_vxlan_request(name, vni, port=4789, local=None, remote=None, link=None, 
     do in two): its underlay (link, local address, socket) stays in the
     sender's namespace, and no name is ever taken there.
     """
-    extra = b""
-    if netns_fd is not None:
-        extra += nla.attr_u32(IFLA_NET_NS_FD, netns_fd)
-    extra += _nest(IFLA_LINKINFO, nla.attr_str(IFLA_INFO_KIND, "vxlan"),
-                   _nest(IFLA_INFO_DATA, encode_vxlan(vni, port, local, remote, link)))
-    return RTM_NEWLINK, nla.NLM_F_CREATE | nla.NLM_F_EXCL, _link_body(0, name, mtu, up, extra)
+    extra = _nest(IFLA_LINKINFO, _kind("vxlan"),
+                  _nest(IFLA_INFO_DATA, encode_vxlan(vni, port, local, remote, link)))
+    fd = nla.attr_u32(IFLA_NET_NS_FD, netns_fd) if netns_fd is not None else b""
+    return RTM_NEWLINK, nla.NLM_F_CREATE | nla.NLM_F_EXCL, _link_body(0, name, mtu, up, extra, fd)
 
 
 def link_set_request(index, up=None, mtu=None, master=None, netns_fd=None):
