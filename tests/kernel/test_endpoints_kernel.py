@@ -3,9 +3,10 @@
 The inventory is a `*.fabric.yml` file naming a topology of two servers with one
 rail each, compiled by the collection's compiler. Only the servers' namespaces are
 made, by the test itself (<name>-server0, <name>-server1, joined by a veth named
-rail0 at both ends): staging is not tested here. ansible-playbook runs a play on `hosts: fabric_servers` whose tasks carry no namespace
-argument: ansible.builtin.command, fact gathering, and the collection's vlan, netem
-and roce modules. Each host writes what it saw to <out>/<host>.json (through
+rail0 at both ends): staging is not tested here. ansible-playbook runs a play on
+`hosts: fabric_servers` whose tasks carry no namespace argument:
+ansible.builtin.command, fact gathering, and the collection's vlan, netem and roce
+modules. Each host writes what it saw to <out>/<host>.json (through
 ansible.builtin.copy, from inside its namespace) and the test compares that with
 the kernel: `readlink /proc/self/ns/net` against the inode of /run/netns/<name>, and
 the interfaces seen against `ip -n <name> link`.
@@ -497,6 +498,8 @@ def test_ssh_as_an_unprivileged_user_with_sudo(fab, sshd, kind, pipelining):
     assert "127.0.0.1" in refused["msg"]
     assert ip_json(sshd.netns, "link", "show", "lo")[0]["mtu"] == 65536  # refused before anything changed
     assert "ok=" in res.stdout and "failed=0" in res.stdout
+    # every endpoint (and the physical host's own play) went through one SSH master: same host, port and user
+    assert len(os.listdir(sshd.path("cp"))) == 1, os.listdir(sshd.path("cp"))
     if kind == "pw":  # the password really is what lets sudo in: a wrong one is refused, and named
         cmd = ["ip", "netns", "exec", sshd.netns, ANSIBLE, fab.servers[0], "-i", inventory, "-m",
                "ansible.builtin.command", "-a", "true", "-e", json.dumps({"ansible_become_password": "wrong"})]

@@ -210,7 +210,8 @@ def test_without_physical_hosts_every_host_is_reached_by_its_name(tmp_path):
 
 
 def test_a_physical_host_entry_overrides_the_defaults_it_names(tmp_path):
-    inventory, vm = load_topology(tmp_path, TOPOLOGY, INVENTORY + "physical_hosts: {localhost: {aifabric_netns_sudo: false}}\n")
+    inventory, vm = load_topology(tmp_path, TOPOLOGY,
+                                  INVENTORY + "physical_hosts: {localhost: {aifabric_netns_sudo: false}}\n")
     hv = vm.get_vars(host=inventory.get_host("f1-server0"))
     assert hv["aifabric_netns_sudo"] is False and hv["ansible_connection"] == "local"
 
@@ -230,6 +231,15 @@ def test_constructed_options(tmp_path):
     assert members(inventory, "role_management") == ["f1-mgmt"]
     assert members(inventory, "first_server") == ["f1-server0"]
     assert vm.get_vars(host=inventory.get_host("f1-server1"))["first_rail"] == "rail0"
+
+
+def test_the_example_inventory():
+    inventory, vm = load(os.path.join(COLLECTIONS, "ansible_collections", "aifabric", "emulation", "inventories",
+                                      "fabric.example.fabric.yml"))
+    assert members(inventory, "fabric_servers") == ["demo-server0", "demo-server1", "demo-server2", "demo-server3"]
+    assert members(inventory, "role_spine") == ["demo-spine0", "demo-spine1"]
+    hv = vm.get_vars(host=inventory.get_host("demo-server3"))
+    assert hv["ansible_connection"] == "local" and hv["aifabric_rails"] == ["rail0", "rail1"]
 
 
 @pytest.mark.parametrize("name, ok", [("lab.fabric.yml", True), ("lab.fabric.yaml", True), ("fabric.yml", True),
