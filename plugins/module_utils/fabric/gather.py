@@ -123,9 +123,41 @@ def sysctl_value(value):
 # ------------------------------------------------------------ keys --
 
 
+_OPTIONS = {}
+
+
+def options(item):
+    """TCA_OPTIONS of an item, encoded on first use and shared by equal items (a fabric has few distinct ones)."""
+    memo = (item["key"], item.get("burst"))
+    found = _OPTIONS.get(memo)
+    if found is None:
+        if len(_OPTIONS) > 4096:
+            _OPTIONS.clear()
+        found = _OPTIONS[memo] = _encode(item)
+    return found
+
+
+def _encode(item):
+    key = item["key"]
+    if item["kind"] == "htb" and len(key) == 3:
+        return tc.encode_htb_qdisc(key[2], key[1])
+    if item["kind"] == "htb":
+        _k, rate, ceil, buffer, cbuffer, quantum = key
+        return tc.encode_htb_class(rate, ceil, quantum=quantum, buffer_ticks=buffer, cbuffer_ticks=cbuffer)
+    if item["kind"] == "tbf":
+        _k, rate, buffer, limit = key
+        if item.get("burst"):
+            return tc.encode_tbf(rate, item["burst"], limit=limit)
+        return tc.encode_tbf(rate, 0, limit=limit, buffer_ticks=buffer)
+    if item["kind"] == "netem":
+        p = dict(zip(netem_keys(), key[1:]))
+        p["seed"] = None
+        return tc.encode_netem(p)
+    raise ValueError("cannot put back a %s qdisc" % item["kind"])
+
+
 def htb_root_item(r2q=HTB_R2Q, default_class=1):
-    return {"kind": "htb", "key": ("htb", r2q, default_class),
-            "options": tc.encode_htb_qdisc(default_class, r2q)}
+    return {"kind": "htb", "key": ("htb", r2q, default_class)}
 
 
 def htb_quantum(rate):
@@ -136,8 +168,7 @@ def htb_class_item(rate, burst=None, buffer_ticks=None, quantum=None):
     """rate in bytes/s; burst in bytes (or the buffer in ticks, as a dump shows it); ceil = rate."""
     buffer = tc.htb_buffer(rate, burst) if buffer_ticks is None else buffer_ticks
     quantum = htb_quantum(rate) if quantum is None else quantum
-    return {"kind": "htb", "key": ("htb", rate, rate, buffer, buffer, quantum), "burst": burst,
-            "options": tc.encode_htb_class(rate, rate, quantum=quantum, buffer_ticks=buffer, cbuffer_ticks=buffer)}
+    return {"kind": "htb", "key": ("htb", rate, rate, buffer, buffer, quantum), "burst": burst}
 
 
 def tbf_item(rate, burst=None, limit=None, latency_us=None, buffer_ticks=None):
@@ -145,15 +176,14 @@ def tbf_item(rate, burst=None, limit=None, latency_us=None, buffer_ticks=None):
         limit = int(rate * float(latency_us or DEFAULT_TBF_LATENCY_US) / tc.TIME_UNITS_PER_SEC + (burst or 0))
     if buffer_ticks is None:
         key = ("tbf", rate, tc.tbf_kernel_buffer(rate, burst), limit)
-        options = tc.encode_tbf(rate, burst, limit=limit)
     else:
         key = ("tbf", rate, buffer_ticks, limit)
-        options = tc.encode_tbf(rate, 0, limit=limit, buffer_ticks=buffer_ticks)
-    return {"kind": "tbf", "key": key, "options": options, "burst": burst}
+        burst = None
+    return {"kind": "tbf", "key": key, "burst": burst}
 
 
 def netem_item(p):
-    return {"kind": "netem", "key": ("netem",) + tuple(p[k] for k in netem_keys()), "options": tc.encode_netem(p)}
+    return {"kind": "netem", "key": ("netem",) + tuple(p[k] for k in netem_keys())}
 
 
 def delay_netem(delay_us, limit=None):
@@ -201,11 +231,9 @@ def read_facts(session, name, sysctl_keys=()):
             continue
         if ifname is not None:
             state.addresses.setdefault(ifname, set()).add(cidr)
-    for r in rtnl.dump_routes(session):
-        if r["table"] != rtnl.RT_TABLE_MAIN or r["protocol"] == rtnl.RTPROT_KERNEL or r["type"] != rtnl.RTN_UNICAST:
-            continue
-        if r["family"] == 10 and r["protocol"] in (9, 186):  # IPv6 router advertisements: not ours
-            continue
+    for r in dump_static_routes(session):
+        if r["table"] != rtnl.RT_TABLE_MAIN or r["protocol"] != rtnl.RTPROT_STATIC or r["type"] != rtnl.RTN_UNICAST:
+            continue  # the stager's routes are the main table's static ones
         state.routes[r["dst"]] = tuple(sorted((gw, by_index.get(i, str(i))) for gw, i in r["nexthops"]))
     read_qdiscs(session, state, by_index)
     if sysctl_keys:
@@ -216,6 +244,23 @@ def read_facts(session, name, sysctl_keys=()):
 def read_sysctls(name, keys):
     """{key: normalised value} inside namespace `name` (/proc/sys/net is the opener's namespace's)."""
     return dict((k, sysctl_value(v)) for k, v in nsmod.in_netns(name, lambda: nsmod.read_sysctls(keys)).items())
+
+
+SOL_NETLINK, NETLINK_GET_STRICT_CHK = 270, 12
+
+
+def dump_static_routes(session):
+    """The main table's static routes (the stager's): filtered by the kernel where it can (strict dump checking,
+    Linux 4.20), so the connected route of every /31 is not sent and parsed for nothing."""
+    try:
+        session.sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
+    except OSError:
+        return rtnl.dump_routes(session)
+    try:
+        request = rtnl.RTMSG.pack(0, 0, 0, 0, rtnl.RT_TABLE_MAIN, rtnl.RTPROT_STATIC, 0, rtnl.RTN_UNICAST, 0)
+        return [r for r in session.dump(rtnl.RTM_GETROUTE, request, rtnl.parse_route_entry) if r is not None]
+    finally:
+        session.sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 0)
 
 
 def read_qdiscs(session, state, by_index):
@@ -243,9 +288,8 @@ def read_qdiscs(session, state, by_index):
                 state.qdiscs[ifname]["class"] = htb_class_item(d["rate"], buffer_ticks=d["buffer"],
                                                                quantum=d["quantum"])
             elif d is not None:
-                state.qdiscs[ifname]["class"] = {"kind": "htb", "options": None,
-                                                 "key": ("htb", d["rate"], d["ceil"], d["buffer"], d["cbuffer"],
-                                                         d["quantum"])}
+                state.qdiscs[ifname]["class"] = {"kind": "htb", "key": ("htb", d["rate"], d["ceil"], d["buffer"],
+                                                                         d["cbuffer"], d["quantum"])}
 
 
 def kernel_item(q):
@@ -259,7 +303,7 @@ def kernel_item(q):
         return tbf_item(d["rate"], limit=d["limit"], buffer_ticks=d["buffer"])
     if kind == "netem":
         return netem_item(tc.decode_netem(q["options"]))
-    return {"kind": kind, "key": (kind, q["options"]), "options": None}
+    return {"kind": kind, "key": (kind, q["options"])}
 
 
 def open_namespace(name, sysctl_keys=()):

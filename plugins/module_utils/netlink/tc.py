@@ -327,8 +327,21 @@ def ticks_to_bytes(rate, ticks):
     return int(round(float(rate) * ticks / psched()[0] / TIME_UNITS_PER_SEC))
 
 
+_RTABLES = {}
+
+
 def calc_rtable(rate, mtu, cell_log=-1, mpu=0):
-    """tc_calc_rtable() for an Ethernet link: (ratespec without its rate set, 1,024-byte table)."""
+    """tc_calc_rtable() for an Ethernet link: (cell_log, 1,024-byte table); memoised (a fabric has few rates)."""
+    key = (rate, mtu, cell_log, mpu)
+    found = _RTABLES.get(key)
+    if found is None:
+        if len(_RTABLES) > 1024:
+            _RTABLES.clear()
+        found = _RTABLES[key] = _calc_rtable(rate, mtu, cell_log, mpu)
+    return found
+
+
+def _calc_rtable(rate, mtu, cell_log, mpu):
     if mtu == 0:
         mtu = 2047
     if cell_log < 0:
