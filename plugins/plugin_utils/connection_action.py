@@ -73,7 +73,6 @@ class ConnectionAction(ActionBase):
     argument_spec = None  # set by each module's action plugin
     task_vars = None  # the task's variables, for rewrite_args
 
-
     def rewrite_args(self, args):
         """Hook: the module arguments to send (a copy of the task's; return a new dict or args)."""
         return args
@@ -87,7 +86,9 @@ class ConnectionAction(ActionBase):
         module_args = self.rewrite_args(dict(self._task.args))
         bad_shape = option_shape_error(self.argument_spec, module_args) if self.argument_spec else None
         if bad_shape:
-            result.update(failed=True, changed=False, msg="%s: %s" % bad_shape, invocation={"module_args": module_args})
+            field, message = bad_shape
+            result.update(failed=True, changed=False, msg="%s: %s" % (field, message),
+                          invocation={"module_args": module_args})
             return result
         facts = connection_facts(self._connection, self._play_context)
 

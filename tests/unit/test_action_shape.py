@@ -59,8 +59,8 @@ def run_action(cls, args, monkeypatch):
     return action.run(task_vars={}), ran
 
 
-@pytest.mark.parametrize("cls, args, message", CASES, ids=["roce-pfc", "roce-ets", "netem-rule", "netem-config",
-                                                            "vlan-fine"])
+@pytest.mark.parametrize("cls, args, message", CASES,
+                         ids=["roce-pfc", "roce-ets", "netem-rule", "netem-config", "vlan-fine"])
 def test_bad_shape_fails_before_the_module_runs(cls, args, message, monkeypatch):
     result, ran = run_action(cls, args, monkeypatch)
     if message is None:

@@ -297,7 +297,7 @@ def check_oversubscription(plan, spec):
     if spec.get("oversubscription") is None or spec.get("overrides"):
         return
     ratio = spec["oversubscription"]
-    ratio = float(str(ratio).split(":")[0])
+    ratio = float(str(ratio).split(":", maxsplit=1)[0])
     down, up = {}, {}
     for link in plan["links"]:
         if link["class"] == "server_leaf":

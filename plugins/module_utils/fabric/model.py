@@ -121,7 +121,7 @@ def _ratio(value):
     else:
         raise ValidationError("oversubscription", "expected a ratio such as 3 or '3:1' (R:1 at the leaf uplinks), "
                               "got %s" % validate.describe(value))
-    if not number > 0 or number > 1000:
+    if number <= 0 or number > 1000:
         raise ValidationError("oversubscription", "%r is outside (0, 1000]" % (value,))
     return int(number) if float(number).is_integer() else float(number)
 
@@ -296,18 +296,13 @@ def parse_servers(value, path, count):
 
 def format_ranges(indexes):
     """[0, 1, 2, 5] -> '0-2,5'."""
-    out, start, prev = [], None, None
+    runs = []  # [first, last] of each run of consecutive indexes
     for i in indexes:
-        if start is None:
-            start = prev = i
-        elif i == prev + 1:
-            prev = i
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
         else:
-            out.append("%d-%d" % (start, prev) if prev != start else str(start))
-            start = prev = i
-    if start is not None:
-        out.append("%d-%d" % (start, prev) if prev != start else str(start))
-    return ",".join(out)
+            runs.append([i, i])
+    return ",".join(str(a) if a == b else "%d-%d" % (a, b) for a, b in runs)
 
 
 def _underlay(value, path):

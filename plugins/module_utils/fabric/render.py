@@ -89,9 +89,9 @@ def _tc(ns):
                           "limit", str(sh["limit_bytes"])])
     for ne in ns["netem"]:
         where = ["root"] if ne["parent"] == "root" else ["parent", ne["parent"]]
-        lines.append(["qdisc", "add", "dev", ne["ifname"]] + where + ["handle", ne["handle"], "netem",
-                                                                       "delay", units.format_time(ne["delay_us"] * 1000),
-                                                                       "limit", str(ne["limit"])])
+        delay = units.format_time(ne["delay_us"] * 1000)
+        lines.append(["qdisc", "add", "dev", ne["ifname"]] + where
+                     + ["handle", ne["handle"], "netem", "delay", delay, "limit", str(ne["limit"])])
     return lines
 
 
