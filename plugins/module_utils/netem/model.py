@@ -420,8 +420,7 @@ def load_distribution(name_or_path, path, custom=False):
             raise ValidationError(path, "no %s.dist table found in %s; install iproute2 or set TC_LIB_DIR"
                                   % (name_or_path, ", ".join(tc_lib_dirs())))
     try:
-        with open(filename) as f:
-            table = parse_dist_table(f.read())
+        table = _read_table(filename)
     except (IOError, OSError) as e:
         raise ValidationError(path, "cannot read %s: %s" % (filename, e))
     except ValueError as e:
@@ -430,6 +429,23 @@ def load_distribution(name_or_path, path, custom=False):
         digest = hashlib.sha256(repr(table).encode()).hexdigest()[:12]
         return {"id": "custom:%s" % digest, "table": table, "file": filename}
     return {"id": name_or_path, "table": table}
+
+
+_TABLES = {}
+
+
+def _read_table(filename):
+    """A table file's values, memoised on (path, size, mtime): a schedule validates its rule once per step."""
+    st = os.stat(filename)
+    key = (filename, st.st_size, st.st_mtime_ns)
+    table = _TABLES.get(key)
+    if table is None:
+        with open(filename) as f:
+            table = parse_dist_table(f.read())
+        if len(_TABLES) > 64:
+            _TABLES.clear()
+        _TABLES[key] = table
+    return table
 
 
 def parse_dist_table(text):
