@@ -21,6 +21,11 @@ description:
     its IFB devices). A foreign root qdisc makes the module fail and is left untouched.
   - Hardware RoCE (for example ConnectX) sends RDMA traffic past the kernel qdisc, so netem on such a port only
     impairs kernel-stack traffic (TCP, soft-RoCE). Impair an in-path bridge or namespace to affect hardware RoCE.
+  - With O(ttl), an impairment ends by itself. The host reverts it at the deadline, with no controller involved,
+    so an impairment outlives neither a dead controller nor a lost SSH session by more than its TTL. Re-running
+    the task within the TTL is a heartbeat that moves the deadline. With O(schedule), the impairment changes over
+    time (link flaps, ramps, or the replay of a trace). The schedule runs on the host under the same TTL. See the
+    collection's docs/ttl.md.
 author:
   - aifabric.emulation contributors (@aifabric)
 requirements:
@@ -75,6 +80,106 @@ options:
         address it connected to, so this works under C(become); see the collection's docs/guard.md.
     type: bool
     default: false
+  ttl:
+    description:
+      - Dead-man timer. The impairment is reverted on the host this long after the task ran, for example V(20)
+        (seconds), V(90s), V(10m), V(1h) or V(1h30m). It must be between 1 second and 30 days.
+      - The revert is armed before anything changes. At the deadline, the host removes the objects that this
+        collection owns on each interface and direction of the task, as O(state=absent) would. Foreign qdiscs are
+        not touched.
+      - B(Heartbeat.) A re-run within the TTL re-arms it from that moment. When the rules are the same, the qdiscs
+        are not rewritten. The task then reports C(changed=false) and RV(ttl.action=rearmed). A run without
+        O(ttl) leaves an armed TTL as it is (RV(ttl.action=kept)). O(state=absent) disarms it.
+      - On a host that runs systemd, a transient timer (C(systemd-run --on-active)) named
+        C(aifabric-netem-<netns>-<interface>-<direction>) does the revert. Without systemd (containers, small
+        VMs), a detached watchdog process named C(aifabric-ttl) does it. Either way, there is one per interface
+        and direction, never a pile-up, and it needs no controller.
+      - A fired revert leaves a line in syslog or the journal and in C(/run/aifabric-emulation/netem/ttl/ttl.log).
+        It also leaves a record, C(<netns>:<interface>:<direction>.fired.json), in the same directory.
+      - Applies with O(state=merged), O(state=replaced) and O(state=overridden); ignored otherwise. With O(config),
+        it applies to every entry that does not set its own O(config[].ttl).
+    type: raw
+  ttl_required:
+    description:
+      - Refuse impairments without a O(ttl).
+      - 'Shared clusters set this for every netem task through a group variable and C(module_defaults), for
+        example C(aifabric.emulation.netem: {ttl_required: "{{ netem_ttl_required | default(false) }}"}) in the
+        play''s C(module_defaults).'
+    type: bool
+    default: false
+  schedule:
+    description:
+      - A time-varying profile for one rule of the task, run on the host under O(ttl). O(ttl) is required and must
+        be at least as long as the schedule.
+      - "The schedule starts when the task has applied the rules. Each step changes the netem qdisc in place, as
+        C(tc qdisc change) does: one netlink request, and the packets already queued stay queued."
+      - Every step is validated like O(rules) before anything is applied, so a ramp to a value the module would
+        refuse fails the task, naming the field.
+      - A re-run with the same schedule, within the TTL, does not restart it and does not reset the values it has
+        set. A run without it ends it. O(state=absent) stops it and brings a flapped link up again.
+    type: dict
+    suboptions: &schedule_options
+      type:
+        description:
+          - V(flap) takes the link down (O(schedule.mode=link)) or drops every packet (O(schedule.mode=loss)) for
+            O(schedule.down), every O(schedule.every), O(schedule.count) times. The first flap starts at once.
+          - V(ramp) moves O(schedule.parameter) from O(schedule.start) to O(schedule.end) over
+            O(schedule.duration), in O(schedule.steps) equal steps. Step 0, at once, sets O(schedule.start).
+          - V(trace) replays rows of C(t, delay, jitter, loss, rate) from O(schedule.file) or
+            O(schedule.content), for example a CSV exported from production telemetry.
+        type: str
+        choices: [flap, ramp, trace]
+        required: true
+      rule:
+        description: Name of the rule the schedule drives. It may be left out when the task has only one rule.
+        type: str
+      mode:
+        description: For V(flap), V(loss) sets 100% loss; V(link) sets the interface down and up again.
+        type: str
+        choices: [loss, link]
+        default: loss
+      down:
+        description: For V(flap), how long each flap lasts, for example V(2s) or V(500ms).
+        type: str
+      every:
+        description: For V(flap), the period, longer than O(schedule.down). Required when O(schedule.count) is above 1.
+        type: str
+      count:
+        description: For V(flap), how many flaps.
+        type: int
+        default: 1
+      parameter:
+        description:
+          - For V(ramp), what changes. V(delay) and V(jitter) use time units, V(loss) a percentage, and V(rate) tc
+            rate units.
+          - Loss values set random loss; they replace the rule's loss model.
+        type: str
+        choices: [delay, jitter, loss, rate]
+      start:
+        description: For V(ramp), the first value, for example V(10ms), V(0%) or V(10gbit).
+        type: str
+      end:
+        description: For V(ramp), the last value.
+        type: str
+      duration:
+        description: For V(ramp), how long the ramp takes, for example V(60s) or V(5m).
+        type: str
+      steps:
+        description: For V(ramp), how many equal steps, from 1 to 1000.
+        type: int
+      file:
+        description:
+          - For V(trace), a CSV file on the managed host.
+          - Each row is C(t, delay, jitter, loss, rate). C(t) is the time from the start, in seconds or with a unit.
+            The times must increase.
+          - An empty cell keeps the rule's value. Plain numbers are milliseconds for delay and jitter, percent for
+            loss, and Mbit/s for rate. Values with units are read like O(rules).
+          - A header row may name the columns, in any order, for example C(t,loss). Lines starting with C(#) are
+            skipped. There are at most 10000 rows. An error names the row's line number.
+        type: path
+      content:
+        description: For V(trace), the CSV text itself, instead of O(schedule.file).
+        type: str
   rules:
     description:
       - Impairment rules. At most one rule may omit O(rules[].match); it applies to all traffic no other rule
@@ -302,6 +407,13 @@ options:
         type: list
         elements: dict
         suboptions: *rule_options
+      ttl:
+        description: As O(ttl), for this entry. It overrides the task's O(ttl).
+        type: raw
+      schedule:
+        description: As O(schedule), for this entry.
+        type: dict
+        suboptions: *schedule_options
 notes:
   - Runs on the managed host as root. Uses only netlink; no C(tc) process is started.
   - Names and distribution tables of rules, which the kernel does not report, are kept in
@@ -373,6 +485,61 @@ EXAMPLES = r"""
   aifabric.emulation.netem:
     interface: eth1
     state: deleted
+
+- name: 1% loss that the host removes by itself after 10 minutes, even if the controller dies
+  aifabric.emulation.netem:
+    interface: eth1
+    rules: [{loss: 1%}]
+    ttl: 10m
+
+- name: Heartbeat - re-running the same task within the TTL moves the deadline; the qdiscs stay as they are
+  aifabric.emulation.netem:
+    interface: eth1
+    rules: [{loss: 1%}]
+    ttl: 10m
+  register: beat
+
+- name: Show the deadline and the remaining time
+  ansible.builtin.debug:
+    msg: "{{ beat.ttl.action }} until {{ beat.ttl.deadline }} ({{ beat.ttl.remaining }} s left)"
+
+- name: Flap a rail - 100% loss for 2 s every 30 s, 10 times, on a 5 ms delay
+  aifabric.emulation.netem:
+    interface: eth1
+    rules: [{delay: 5ms}]
+    schedule: {type: flap, mode: loss, down: 2s, every: 30s, count: 10}
+    ttl: 6m
+
+- name: Take the link down for 5 s, three times a minute
+  aifabric.emulation.netem:
+    interface: eth1
+    rules: [{delay: 1ms}]
+    schedule: {type: flap, mode: link, down: 5s, every: 20s, count: 3}
+    ttl: 2m
+
+- name: Ramp the delay of the RoCE class from 10 us to 2 ms over 5 minutes in 20 steps
+  aifabric.emulation.netem:
+    interface: eth1
+    rules:
+      - name: roce
+        match: {dscp: [26]}
+        delay: 10us
+    schedule: {type: ramp, rule: roce, parameter: delay, start: 10us, end: 2ms, duration: 5m, steps: 20}
+    ttl: 10m
+
+- name: Replay a telemetry trace (t, delay, jitter, loss, rate) shipped with the playbook
+  aifabric.emulation.netem:
+    interface: eth1
+    rules: [{delay: 1ms}]
+    schedule:
+      type: trace
+      content: "{{ lookup('ansible.builtin.file', 'traces/incident.csv') }}"
+    ttl: 1h
+
+- name: Stop a running schedule, bring the link up and remove the impairment (also disarms the TTL)
+  aifabric.emulation.netem:
+    interface: eth1
+    state: absent
 """
 
 RETURN = r"""
@@ -403,6 +570,22 @@ results:
   elements: dict
   sample: [{"interface": "eth1", "netns": "rack1", "direction": "egress", "changed": true, "before": [],
             "after": [{"name": "default", "delay": {"time": "2ms"}, "limit": 1000}], "commands": []}]
+ttl:
+  description:
+    - The dead-man timer of the interface and direction, after the task. With O(config), each of RV(results)
+      has its own RV(ttl).
+    - C(action) is V(armed) (a new TTL), V(rearmed) (a heartbeat), V(kept) (armed before, and this task gave no
+      O(ttl)) or V(disarmed).
+    - C(deadline) is UTC, C(remaining) is in seconds, and C(mechanism) is V(systemd) or V(watchdog).
+    - C(schedule), when one runs, gives its type, its steps, its length, when it started, its C(state) and how
+      many steps are C(done).
+  returned: when a TTL is armed, kept or disarmed
+  type: dict
+  sample: {"action": "rearmed", "ttl": "10m", "seconds": 600, "deadline": "2026-12-01T14:10:00.000Z",
+           "remaining": 600.0, "armed_at": "2026-12-01T14:00:00.000Z", "rearms": 1, "mechanism": "watchdog",
+           "schedule": {"type": "flap", "rule": "default", "steps": 20, "duration": "4m32s", "mode": "loss",
+                        "down": "2s", "every": "30s", "count": 10, "started_at": "2026-12-01T13:58:00.000Z",
+                        "state": "running", "done": 5}}
 rollback:
   description:
     - When the kernel refused a change, what the rollback restored, read back from the kernel.
@@ -419,11 +602,15 @@ parsed:
   elements: dict
   sample: [{"interface": "eth1", "netns": null, "direction": "egress", "rules": [{"name": "default"}]}]
 gathered:
-  description: Every owned impairment found, per interface and direction.
+  description:
+    - Every owned impairment found, per interface and direction.
+    - C(ttl) is the TTL armed on it, shaped like RV(ttl), with the deadline and the remaining time, or null.
   returned: when state is gathered
   type: list
   elements: dict
-  sample: [{"interface": "eth1", "netns": null, "direction": "egress", "rules": [{"name": "default"}]}]
+  sample: [{"interface": "eth1", "netns": null, "direction": "egress", "rules": [{"name": "default"}],
+            "ttl": {"ttl": "10m", "deadline": "2026-12-01T14:10:00.000Z", "remaining": 431.5,
+                    "mechanism": "watchdog"}}]
 rendered:
   description: The C(tc) and C(ip) commands that would build the rules from scratch.
   returned: when state is rendered

@@ -67,11 +67,30 @@ RULE_SPEC = dict(
 
 DIRECTIONS = ["egress", "ingress"]
 
+# A time-varying profile for one rule (schedule.py); each type takes only its own options.
+SCHEDULE_SPEC = dict(
+    type=dict(type="str", choices=["flap", "ramp", "trace"], required=True),
+    rule=dict(type="str"),
+    mode=dict(type="str", choices=["loss", "link"], default="loss"),
+    down=dict(type="str"),
+    every=dict(type="str"),
+    count=dict(type="int", default=1),
+    parameter=dict(type="str", choices=["delay", "jitter", "loss", "rate"]),
+    start=dict(type="str"),
+    end=dict(type="str"),
+    duration=dict(type="str"),
+    steps=dict(type="int"),
+    file=dict(type="path"),
+    content=dict(type="str"),
+)
+
 CONFIG_SPEC = dict(
     interface=dict(type="str", required=True, aliases=["dev"]),
     netns=dict(type="str"),
     direction=dict(type="str", choices=DIRECTIONS, default="egress"),
     rules=dict(type="list", elements="dict", options=RULE_SPEC),
+    ttl=dict(type="raw"),
+    schedule=dict(type="dict", options=SCHEDULE_SPEC),
 )
 
 ARGUMENT_SPEC = dict(
@@ -83,9 +102,12 @@ ARGUMENT_SPEC = dict(
     running_config=dict(type="str"),
     state=dict(type="str", choices=STATES, default="merged"),
     allow_management=dict(type="bool", default=False),
+    ttl=dict(type="raw"),
+    ttl_required=dict(type="bool", default=False),
+    schedule=dict(type="dict", options=SCHEDULE_SPEC),
 )
 
-MUTUALLY_EXCLUSIVE = [("config", "interface"), ("config", "rules")]
+MUTUALLY_EXCLUSIVE = [("config", "interface"), ("config", "rules"), ("config", "schedule")]
 
 REQUIRED_IF = [
     ("state", "merged", ["interface", "config"], True),

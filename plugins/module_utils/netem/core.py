@@ -347,6 +347,9 @@ class Job:
         self.interface, self.rules, self.state = interface, rules, resource.canonical_state(state)
         self.netns, self.direction, self.allow_management = netns, direction, allow_management
         self.field = field  # where the job came from in the module's options, for messages
+        self.ttl = None  # seconds: arm a revert on the host (ttl.py)
+        self.schedule = None  # a compiled schedule.Schedule that drives one of the rules
+        self.hold = ()  # names of rules a running schedule drives: the kernel's values are the wanted ones
         self.result = {"changed": False, "interface": interface, "netns": netns, "direction": direction,
                        "before": [], "after": [], "commands": []}
         self.ops, self.have, self.want = [], [], []
@@ -470,6 +473,8 @@ def _gather(ns, job):
 def _plan_job(ns, job, have, foreign, hook):
     job.have = have
     job.want = desired_rules(job.state, have, job.rules)
+    if job.hold:
+        job.want = _held(job.want, have, job.hold)
     if job.want and foreign:
         raise NetemError(job.field, "%s already has a root qdisc %s that this collection did not create; "
                          "remove it first, it is left untouched" % (job.interface, foreign))
@@ -482,6 +487,24 @@ def _plan_job(ns, job, have, foreign, hook):
     job.ops = before + tree + after
     if job.want and not hook["ifb"] and ns.has_link(ifb):
         raise NetemError(job.field, "cannot create IFB %s for ingress: a device of that name exists" % ifb)
+
+
+def _held(want, have, names):
+    """want, with the kernel's netem values for the rules a running schedule drives (same name and match).
+
+    A re-run with the same schedule (a heartbeat) must not reset what the
+    schedule has set so far; anything else about the rule still counts.
+    """
+    kernel = dict((r["name"], r) for r in have)
+    out = []
+    for rule in want:
+        h = kernel.get(rule["name"])
+        if rule["name"] in names and h is not None and h["match"] == rule["match"]:
+            rule = dict(rule, netem=dict(h["netem"]), auto_limit=False)
+            if h["delay_dist"] is None and not h["netem"]["jitter"]:
+                rule["delay_dist"] = None  # a step without jitter: the kernel shows no table, and none is needed
+        out.append(rule)
+    return out
 
 
 # ----------------------------------------------------------- gathered --
