@@ -80,7 +80,7 @@ physical_hosts:
     ansible_host: 192.0.2.10
     ansible_user: ops
 # then: ansible-playbook -i inventories/lab.fabric.yml play.yml   (with hosts: fabric_servers)
-
+---
 # Inline spec, everything on the controller, and a group per role built with keyed_groups
 plugin: aifabric.emulation.fabric
 fabric:
