@@ -574,13 +574,54 @@ ttl:
   description:
     - The dead-man timer of the interface and direction, after the task. With O(config), each of RV(results)
       has its own RV(ttl).
-    - C(action) is V(armed) (a new TTL), V(rearmed) (a heartbeat), V(kept) (armed before, and this task gave no
-      O(ttl)) or V(disarmed).
-    - C(deadline) is UTC, C(remaining) is in seconds, and C(mechanism) is V(systemd) or V(watchdog).
-    - C(schedule), when one runs, gives its type, its steps, its length, when it started, its C(state) and how
-      many steps are C(done).
   returned: when a TTL is armed, kept or disarmed
   type: dict
+  contains:
+    action:
+      description:
+        - V(armed) (a new TTL), V(rearmed) (a heartbeat), V(kept) (armed before, and this task gave no O(ttl)) or
+          V(disarmed).
+      type: str
+      returned: always
+    ttl:
+      description: The TTL, as a duration.
+      type: str
+      returned: always
+    seconds:
+      description: The TTL in seconds.
+      type: float
+      returned: unless disarmed
+    deadline:
+      description: When the revert fires, in UTC.
+      type: str
+      returned: unless disarmed
+    remaining:
+      description: Seconds left until the revert.
+      type: float
+      returned: unless disarmed
+    armed_at:
+      description: When the TTL was last armed, in UTC.
+      type: str
+      returned: unless disarmed or in check mode
+    rearms:
+      description: How many heartbeats re-armed it.
+      type: int
+      returned: unless disarmed or in check mode
+    mechanism:
+      description: V(systemd) (a transient timer) or V(watchdog) (a detached process on the host).
+      type: str
+      returned: unless disarmed
+    unit:
+      description: The systemd timer's unit name.
+      type: str
+      returned: when the mechanism is systemd
+    schedule:
+      description:
+        - The schedule, when one runs. It gives the type, the rule it drives, the number of steps and the length,
+          with the options of its type, when it started, its C(state) (V(pending), V(running), V(done),
+          V(failed), V(stopped) or V(ended)) and how many steps are C(done).
+      type: dict
+      returned: when a schedule was given
   sample: {"action": "rearmed", "ttl": "10m", "seconds": 600, "deadline": "2026-12-01T14:10:00.000Z",
            "remaining": 600.0, "armed_at": "2026-12-01T14:00:00.000Z", "rearms": 1, "mechanism": "watchdog",
            "schedule": {"type": "flap", "rule": "default", "steps": 20, "duration": "4m32s", "mode": "loss",
