@@ -17,8 +17,8 @@ medians of --reps rounds:
 
 Also: a no-op re-stage against `ip -n NS -j link show` + `tc -n NS -j qdisc show` of every namespace; the time
 until the kernel has freed the namespaces after each teardown (a veth from each into an observer namespace of
-the benchmark's own goes when the kernel frees it); kernel slab per endpoint (/proc/meminfo Slab, staged minus before). Run it alone on a quiet machine: it
-creates and deletes thousands of namespaces.
+the benchmark's own goes when the kernel frees it); kernel slab per endpoint (/proc/meminfo Slab, staged minus
+before). Run it alone on a quiet machine: it creates and deletes thousands of namespaces.
 """
 import argparse
 import json

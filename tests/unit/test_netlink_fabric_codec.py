@@ -28,10 +28,22 @@ from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import 
 
 CAPTURED = {
     "htbq": (72, "eNrzYGBgUGFgZbt0iS+bAQqYwSQjw38gALE4gOyMkiQGGQYmBgkgBslzgVUgAAB+iggi"),
-    "htbc": (2152, "eNrL4GBg0GBgZbt0iS+bAQqYgZgRCBnAmIGBA0hnlCQx2HAwMRgA2cxA4f//GRgaahq9kNmPWBgYQNiBlxlmFAMLCwvDKBgF9AT8o3hQYRYW5tFEOQpGy4ARjAHJ0xoC"),
-    "htbc64": (2176, "eNpr4GBg0GBgZbh0iS+bAQqYgZgRCBnAmIGBA0hnlCQxhHAwMfAwsDEwlFgv4QaK8zCww9kGQDXMQOX//4Pw///IbHmgPAg78DLDrGBgYWFhGAWjYBSMXMDCwjwaCKNgFIxgAADxHxQx"),
-    "tbf64": (1136, "eNorYGFgUGFgZbt0iS+bAQqYwCQjw38gALE4gOySpDQGFxYmBg0gm5mRgQEkA5OHAQdvH4Z0Rgibg4GNYUEbIwMPA9CCEusl3EAxFhYmhlEwCkbByAUA+FISYg=="),
-    "tbf": (1124, "eNpN0WmIjQEUxvFz733vzB1lKBISN01MQqIYZSkSkpGEhDQTQw2KRkREWcpSJCQkIVuiLIUJCQlJQ0JClrIUERFZ/uP9f/DU7/TUqfPlzEwiKiKfb2oqrw+T/Tcz8Yc0twK9obYuqpJsVNJzmYjmTbHxYvyf51uTOFyT9kKURLE6IknSa63UBb01BNWajnlaro3YrWO4oFt4rHf4obJMqgMqVYVRmozZWqy12K6DOKNruK9X+KJcNtUGXdUXwzQeNVqgldisvTihS7ijp/igX2qZi+iknhikMZiqei3Feu3EEZ3DDT3EG31TKf9vp27orxGYqFlqwGrx6tivU7iiJrzQJ2XyEa1VRB8NxTjN0Hys0Cbs0XE06jae6L1+okVJqiN6aCBGa4rmYInWYYcO4ayu44Fe6yuS0lRbVKgfhmuCarFQq7BF+3BSl3FXz/QRv1VeiOisXhissZqGuVqGDdqFozqPm3qkt/iuQllEe3XHAI3UJNRpEdZoGw7oNK7qnl7is/4CxCqUiA=="),
+    "htbc": (2152, (
+        "eNrL4GBg0GBgZbt0iS+bAQqYgZgRCBnAmIGBA0hnlCQx2HAwMRgA2cxA4f//GRgaahq9kNmPWBgYQNiBlxlmFAMLCwvDKBgF"
+        "9AT8o3hQYRYW5tFEOQpGy4ARjAHJ0xoC")),
+    "htbc64": (2176, (
+        "eNpr4GBg0GBgZbh0iS+bAQqYgZgRCBnAmIGBA0hnlCQxhHAwMfAwsDEwlFgv4QaK8zCww9kGQDXMQOX//4Pw///IbHmgPAg7"
+        "8DLDrGBgYWFhGAWjYBSMXMDCwjwaCKNgFIxgAADxHxQx")),
+    "tbf64": (1136, (
+        "eNorYGFgUGFgZbt0iS+bAQqYwCQjw38gALE4gOySpDQGFxYmBg0gm5mRgQEkA5OHAQdvH4Z0Rgibg4GNYUEbIwMPA9CCEusl"
+        "3EAxFhYmhlEwCkbByAUA+FISYg==")),
+    "tbf": (1124, (
+        "eNpN0WmIjQEUxvFz733vzB1lKBISN01MQqIYZSkSkpGEhDQTQw2KRkREWcpSJCQkIVuiLIUJCQlJQ0JClrIUERFZ/uP9f/DU"
+        "7/TUqfPlzEwiKiKfb2oqrw+T/Tcz8Yc0twK9obYuqpJsVNJzmYjmTbHxYvyf51uTOFyT9kKURLE6IknSa63UBb01BNWajnla"
+        "ro3YrWO4oFt4rHf4obJMqgMqVYVRmozZWqy12K6DOKNruK9X+KJcNtUGXdUXwzQeNVqgldisvTihS7ijp/igX2qZi+iknhik"
+        "MZiqei3Feu3EEZ3DDT3EG31TKf9vp27orxGYqFlqwGrx6tivU7iiJrzQJ2XyEa1VRB8NxTjN0Hys0Cbs0XE06jae6L1+okVJ"
+        "qiN6aCBGa4rmYInWYYcO4ayu44Fe6yuS0lRbVKgfhmuCarFQq7BF+3BSl3FXz/QRv1VeiOisXhissZqGuVqGDdqFozqPm3qk"
+        "t/iuQllEe3XHAI3UJNRpEdZoGw7oNK7qnl7is/4CxCqUiA==")),
     "br": (64, "eNpzYGBgEGBgZbt4iS+bAQvgYGBh0FAG0cwMSUUGQLVCDFwMjEB2Zkp6KgMDALhTBng="),
     "veth": (108, "eNrLYWBgEGBgZbt4iS+bAQvgYGBh0FBmYGBnYGYoM2BgsGEQAooxMpSllmQYMDAx6ADZuPRwMMgAWRC95UC9ANWtB0g="),
     "route": (52, "eNozYWBgkGBgZbt4iS8byGRgEmBg+MfCwAhicwApLnYQzcrAxcrAxMHAwsAMFAcAkrgD0A=="),

@@ -15,7 +15,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import netns as nsmod, rtnl, tc
-from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NamespaceNotFound, NetlinkSession
+from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import (
+    NamespaceNotFound, NetlinkSession)
 
 MARK_PREFIX = "aifabric-fabric:"
 ROOT_HANDLE = tc.tc_handle(1)  # 1: the rate qdisc (htb or tbf)
@@ -24,7 +25,7 @@ LEAF_HANDLE = tc.tc_handle(0x10)  # 10: netem, under 1:1 or (unshaped) at the ro
 HTB_R2Q = 10
 HTB_QUANTUM = (1000, 200000)  # the kernel's bounds; it warns outside them
 DEFAULT_TBF_LATENCY_US = 50000
-_NETEM_KEYS = None
+_NETEM_KEYS = []
 
 
 def mark(fabric):
@@ -36,11 +37,10 @@ def root_handle(kind):
 
 
 def netem_keys():
-    global _NETEM_KEYS
-    if _NETEM_KEYS is None:
+    if not _NETEM_KEYS:
         from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model
-        _NETEM_KEYS = tuple(k for k in model.NETEM_KEYS if k != "seed")  # the kernel picks a seed of its own
-    return _NETEM_KEYS
+        _NETEM_KEYS.append(tuple(k for k in model.NETEM_KEYS if k != "seed"))  # the kernel picks a seed of its own
+    return _NETEM_KEYS[0]
 
 
 class NsState:

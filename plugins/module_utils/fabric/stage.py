@@ -46,7 +46,7 @@ from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.engine import apply
 from ansible_collections.aifabric.emulation.plugins.module_utils.engine.resource import ApplyError, RollbackReport
 from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import gather as g
-from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import netns as nsmod, rtnl, tc
+from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import netns as nsmod, nla, rtnl, tc
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import vlan as vlan_codec
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
 
@@ -56,6 +56,7 @@ LINK_WAVES = ("delete-links", "links", "vlans")
 HOST = "<host>"  # session key of the namespace VXLANs are sent from
 FAIL_AT = None  # tests: a wave name (or index) after which to fail, when converge() is given none
 CATEGORIES = ("namespaces", "links", "addresses", "routes", "qdiscs", "classes", "sysctls")
+VXLAN_HEADROOM = {4: 50, 6: 70}  # outer Ethernet + IP + UDP + VXLAN headers (the kernel's VXLAN{,6}_HEADROOM)
 
 ValidationError = errors.ValidationError
 
@@ -555,7 +556,8 @@ def _render_tc(op, ns):
     if item["kind"] == "htb":
         args = "htb default %d r2q %d" % (key[2], key[1])
     elif item["kind"] == "tbf":
-        args = "tbf rate %dbit burst %db limit %db" % (key[1] * 8, item.get("burst") or tc.ticks_to_bytes(key[1], key[2]) or 1, key[3])
+        burst = item.get("burst") or tc.ticks_to_bytes(key[1], key[2]) or 1
+        args = "tbf rate %dbit burst %db limit %db" % (key[1] * 8, burst, key[3])
     elif item["kind"] == "netem":
         p = dict(zip(g.netem_keys(), key[1:]))
         args = "netem delay %dus limit %d" % (p["latency"] // 1000, p["limit"])
@@ -699,6 +701,45 @@ class Stager:
                 dev, "namespace %s" % self.host_netns if self.host_netns else "this host's namespace"))
         return index
 
+    def underlay_mtu(self, dev):
+        """The MTU of device dev in the namespace VXLANs are sent from: one request, no dump."""
+        for msg_type, payload in self.session(HOST).transact(rtnl.RTM_GETLINK, 0,
+                                                             rtnl.ifinfomsg() + rtnl.ifname_attr(dev)):
+            if msg_type == rtnl.RTM_NEWLINK:
+                return rtnl.parse_link(payload)["mtu"]
+        return None
+
+    def check_underlay_mtu(self):
+        """Refuse, before any change, a VXLAN to be made that its underlay device cannot carry at the plan's MTU.
+
+        The kernel gives a VXLAN bound to a device at most that device's MTU less the VXLAN headers, without a
+        word: the fabric would run at a smaller MTU than the plan's, and the next run's attempt to raise it would
+        be refused (EINVAL).
+        """
+        mtus = {}
+        for op in self.ops:
+            dev = op.get("underlay_dev") if op["op"] == "vxlan" else None
+            if not dev or not op.get("mtu"):
+                continue
+            if dev not in mtus:
+                mtus[dev] = self.underlay_mtu(dev)
+            headroom = VXLAN_HEADROOM[6 if ":" in (op.get("local") or op.get("remote") or "") else 4]
+            if mtus[dev] is None or op["mtu"] + headroom <= mtus[dev]:
+                continue
+            what = "VXLAN %s in %s at MTU %d over %s (MTU %d): %d bytes of VXLAN headers leave room for %d, and " \
+                "the kernel would silently make it that" % (op["name"], op["target"], op["mtu"], dev, mtus[dev],
+                                                             headroom, mtus[dev] - headroom)
+            klass = _link_class(self.plan, op["target"], op["name"])
+            if klass:
+                raise ValidationError("links.%s.mtu" % klass, "%s; set links.%s.mtu (or the link's override) to at "
+                                      "most %d, the compiler takes the VXLAN headers off, or raise %s's MTU; "
+                                      "nothing was changed" % (what, klass, mtus[dev] - headroom + VXLAN_HEADROOM[4],
+                                                               dev))
+            hosts = list(self.plan.get("hosts") or ())
+            field = "placement.hosts[%d].underlay_dev" % hosts.index(self.host) if self.host in hosts else "placement"
+            raise ValidationError(field, "%s; the management network needs an underlay MTU of at least %d; "
+                                  "nothing was changed" % (what, op["mtu"] + headroom))
+
     # --------------------------------------------------------- facts --
 
     def read(self, names, keys):
@@ -748,6 +789,7 @@ class Stager:
                 self._refuse(name, "")
         self.ops = diff(self.wants, self.haves, fresh=set(self.new))
         preflight(self.plan, self.ops)
+        self.check_underlay_mtu()
         self.before = dict((n, self.haves[n].view()) for n in self.order if n in self.haves)
         for name in self.removing:
             self.before[name] = None
@@ -989,7 +1031,8 @@ class Stager:
 
     def _record_entry(self):
         return {"namespaces": list(self.order), "spec_hash": self.plan.get("spec_hash"),
-                "kind": self.plan.get("kind"), "mode": self.plan.get("mode"), "sysctls": list(self.sysctl_keys)}
+                "kind": self.plan.get("kind"), "mode": self.plan.get("mode"), "sysctls": list(self.sysctl_keys),
+                "vxlans": [n for n in self.order if any(l["kind"] == "vxlan" for l in self.wants[n].links.values())]}
 
     def touched(self):
         names = set(self.new) | set(self.removing)
@@ -1112,6 +1155,37 @@ def gather(plan_or_fabric, host="localhost", state_dir=None):
     return {"changed": False, "fabric": fabric, "host": host, "namespaces": out, "record": record.host(host)}
 
 
+IFLA_GROUP = 27
+VXLAN_GROUP = 0xfab0  # the device group a teardown gives a namespace's VXLANs, to delete them in one request
+
+
+def _delete_vxlans(names):
+    """Delete the VXLANs in these namespaces now, one batch each; [(name, error text)] of the failures.
+
+    The kernel frees a namespace some time after its last mount goes, and until then its VXLANs hold their
+    VNIs in the host's namespace: staging a fabric with the same VNIs right after a teardown would be refused
+    (EEXIST, "A VXLAN device with the specified VNI already exists"). A deleted link is gone once acked. Each
+    RTM_DELLINK waits for an RCU barrier (~20 ms), so the VXLANs are put in one device group and that group is
+    deleted with one request.
+    """
+    failed = []
+    for name in names:
+        try:
+            with NetlinkSession(name) as s:
+                found = [link["index"] for link in rtnl.dump_links(s) if link["kind"] == "vxlan"]
+                if not found:
+                    continue
+                for index in found:
+                    s.queue(rtnl.RTM_NEWLINK, 0, rtnl.ifinfomsg(index) + nla.attr_u32(IFLA_GROUP, VXLAN_GROUP))
+                s.queue(rtnl.RTM_DELLINK, 0, rtnl.ifinfomsg() + nla.attr_u32(IFLA_GROUP, VXLAN_GROUP))
+                for ack in s.flush():
+                    if not ack.ok:
+                        failed.append((name, "deleting its VXLANs: %s" % (ack.text or os.strerror(ack.errno))))
+        except Exception as e:  # pylint: disable=broad-except  # the namespaces are deleted all the same
+            failed.append((name, "deleting its VXLANs: %s" % e))
+    return failed
+
+
 def teardown(plan_or_fabric, host="localhost", check_mode=False, state_dir=None):
     """Delete every namespace this fabric staged on this host (links go with them) and its state record.
 
@@ -1128,7 +1202,12 @@ def teardown(plan_or_fabric, host="localhost", check_mode=False, state_dir=None)
               "commands": [render_op({"op": "delete-ns", "name": n}) for n in ours]}
     if check_mode:
         return result
-    result["errors"] = ["%s: %s" % failed for failed in nsmod.delete(ours)]
+    known = entry.get("vxlans") if entry else None  # None: not recorded, look in every namespace
+    if known is not None and isinstance(plan_or_fabric, dict):
+        known = set(known) | set(ns["name"] for _i, ns in host_namespaces(plan_or_fabric, host)[1]
+                                 if any(l.get("kind") == "vxlan" for l in ns.get("links") or ()))
+    failed = _delete_vxlans([n for n in ours if known is None or n in known])
+    result["errors"] = ["%s: %s" % f for f in failed + nsmod.delete(ours)]
     if entry is not None:
         record.set_host(host, None)
         record.save()
