@@ -713,3 +713,24 @@ def test_compiled_plan_stages_pings_restages_and_tears_down(fab, case):
         fab.teardown(host=host)
     assert fab.leftovers() == []
 
+
+
+def test_a_second_fabric_with_the_same_vnis_is_refused_by_the_kernel_and_leaves_nothing(fab):
+    """Two multi-host fabrics on the same hosts with the same VNIs: the kernel refuses the second's VXLANs halfway
+    (after its namespaces and veths exist); the run rolls back and the first fabric still carries traffic."""
+    first = compiled("multihost", fab.name)
+    hosts = underlay(fab, first)
+    for host, host_ns in hosts.items():
+        fab.converge(first, host=host, host_netns=host_ns)
+    other = "k" + uuid.uuid4().hex[:5]
+    fab.extra.append(other)
+    second = compiled("multihost", other)
+    host = sorted(hosts)[0]
+    with pytest.raises(ApplyError) as err:
+        fab.converge(second, host=host, host_netns=hosts[host])
+    assert "VNI" in err.value.message and err.value.rollback.complete, err.value.message
+    assert fab.leftovers(other) == []
+    servers = sorted((n for n in first["nodes"].values() if n["role"] == "server"), key=lambda n: n["index"])
+    a, b = servers[0], servers[-1]
+    assert a["host"] != b["host"]
+    ping(a["netns"], b["interfaces"]["rail0"]["address"].split("/")[0], dev="rail0")

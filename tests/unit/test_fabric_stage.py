@@ -243,3 +243,17 @@ def test_record_store_keeps_other_hosts(tmp_path):
     both.set_host("b", None)
     both.save()
     assert not os.path.exists(both.path)
+
+
+def test_one_run_per_fabric_at_a_time(tmp_path):
+    import fcntl
+    with stage.RunLock("f1", str(tmp_path)) as lock:
+        probe = os.open(lock.path, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(probe)
+        lock.remove()  # a teardown's: the next run locks a new file
+    with stage.RunLock("f1", str(tmp_path)) as again:
+        assert os.path.exists(again.path)

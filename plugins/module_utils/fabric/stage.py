@@ -36,6 +36,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import fcntl
 import ipaddress
 import os
 import socket
@@ -96,6 +97,42 @@ def record_store(fabric, state_dir=None):
 
 
 # -------------------------------------------------------- plan → want --
+
+
+class RunLock:
+    """One run per fabric and host at a time: an exclusive flock on <record>.run for the whole run (the record's
+    own lock only covers its writes), so two tasks staging or tearing down one fabric cannot interleave.
+
+    A teardown removes the file (remove()) while holding it; a run that was waiting then finds its file
+    unlinked and locks the new one instead.
+    """
+
+    def __init__(self, fabric, state_dir=None):
+        self.path = os.path.join(state_dir or _state_dir(), "fabric", fabric + ".json.run")
+        self.fd = None
+
+    def __enter__(self):
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except OSError:
+                same = False
+            if same:
+                self.fd = fd
+                return self
+            os.close(fd)
+
+    def remove(self):
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
 
 
 def check_fabric_name(fabric):
@@ -1105,7 +1142,8 @@ def converge(plan, host="localhost", state="present", check_mode=False, fail_at=
     (None: this process's). state_dir: instead of /run/aifabric-emulation.
     """
     if state in ("present", "merged"):
-        return Stager(plan, host, check_mode, fail_at, host_netns, state_dir, commands).converge()
+        with RunLock(host_namespaces(plan, host)[0], state_dir):
+            return Stager(plan, host, check_mode, fail_at, host_netns, state_dir, commands).converge()
     if state in ("absent", "deleted"):
         return teardown(plan, host, check_mode=check_mode, state_dir=state_dir)
     if state == "gathered":
@@ -1192,6 +1230,11 @@ def teardown(plan_or_fabric, host="localhost", check_mode=False, state_dir=None)
     Namespaces without the fabric's mark are left alone and listed in `kept`.
     {changed, fabric, host, removed: {namespaces: n}, namespaces: [deleted], kept: [...], errors: [...]}
     """
+    with RunLock(_fabric_of(plan_or_fabric), state_dir) as lock:
+        return _teardown(plan_or_fabric, host, check_mode, state_dir, lock)
+
+
+def _teardown(plan_or_fabric, host, check_mode, state_dir, lock):
     fabric, record, names = staged_namespaces(plan_or_fabric, host, state_dir)
     ours, kept = [], []
     for name in names:
@@ -1211,6 +1254,8 @@ def teardown(plan_or_fabric, host="localhost", check_mode=False, state_dir=None)
     if entry is not None:
         record.set_host(host, None)
         record.save()
+    if not os.path.exists(record.path):  # no host of this fabric is left here
+        lock.remove()
     if result["errors"]:
         raise errors.ModuleError("namespaces", "tearing fabric %s down left %s" % (fabric, "; ".join(result["errors"])))
     return result
