@@ -186,9 +186,70 @@ rendered:
   type: list
   elements: str
 validation:
-  description: Reachability per rail, path MTU, ECMP spread and sampled links, read back.
+  description:
+    - What O(state=validated) found, probing from inside this host's namespaces (UDP datagrams between sockets
+      opened there; nothing is started and nothing changed). See "Validation" in the collection's
+      C(docs/fabric.md).
+    - Any problem (an unreachable pair, a path that loses or refuses datagrams of its planned MTU, lost or
+      unspread ECMP flows, a sampled link whose rate, delay or MTU differs from the plan, more ARP entries
+      needed than the host allows) makes the task fail with a message naming each one; the result still
+      carries RV(validation). Use C(failed_when) or C(ignore_errors) to go on and read it.
   returned: when state is validated
   type: dict
+  contains:
+    ok:
+      description: No problem found.
+      type: bool
+    problems:
+      description: One line per problem, naming the pair, path, leaf or link.
+      type: list
+      elements: str
+    summary_lines:
+      description: The readable report (a matrix is printed for each rail with unreachable pairs).
+      type: list
+      elements: str
+    scope:
+      description: C(host), C(servers) and C(endpoints) probed here, C(endpoints_elsewhere) (on other hosts,
+        not probed).
+      type: dict
+    reachability:
+      description:
+        - C(planes) per rail (C(rail<k>); C(fab0) for leaf_spine and clos3) C(servers), C(matrix) (row sends,
+          column receives; true, false, null on the diagonal), C(reachable), C(pairs) and C(unreachable)
+          ([from, to] pairs).
+        - C(across_rails) (rail_optimized) C(rails) and C(reachable)/C(probed) counts per rail pair, each
+          endpoint to the next server on every other rail (across the spines).
+        - C(failures) with C(plane), C(from), C(to), their addresses and C(reason); C(probes), C(reachable), C(ok).
+      type: dict
+    mtu:
+      description: C(paths) (C(from), C(to), C(via) C(server) or the link id, C(mtu), C(reachable), C(at_mtu) and
+        C(over) C(arrived)/C(refused)/C(icmp)/C(lost) with C(at_mtu_detail)/C(over_detail), C(cached_mtu) (a lower
+        path MTU the sender had cached from an earlier ICMP error), C(ok)), C(checked), C(failed), C(ok).
+      type: dict
+    ecmp:
+      description: C(flows) per leaf, C(skipped) (why nothing was measured, as in l2 mode) and C(experiments),
+        each with C(leaf), C(from), C(to), C(received) and C(tiers) (C(tier) C(spines) or C(super_spines),
+        C(nodes), C(packets) counted by the kernel, C(shares), C(imbalance) = busiest over mean, C(interfaces)),
+        C(ok).
+      type: dict
+    links:
+      description: C(sampled) link ends (C(link), C(class), C(node), C(netns), C(ifname), C(plan) and C(kernel)
+        each with C(qdisc), C(rate_bit), C(delay_us), C(mtu); C(ok)), C(links), C(ends), C(ok).
+      type: dict
+    neighbours:
+      description: C(needed) ARP entries when every fabric address talks to every other on its subnet, against
+        C(gc_thresh3) (net.ipv4.neigh.default.gc_thresh3, shared by all namespaces), C(ok).
+      type: dict
+    settings:
+      description: C(sample) (links read back), C(flows) (per ECMP measurement), C(timeout) (seconds a probe
+        may take).
+      type: dict
+    elapsed_s:
+      description: Seconds taken by C(connectivity) (reachability and MTU), C(ecmp), C(links) and in C(total).
+      type: dict
+  sample: {"ok": true, "problems": [], "summary_lines": [
+           "fabric f1 on localhost: validation passed in 0.03 s (4 servers, 8 endpoints)",
+           "reachability: rail0 12/12, rail1 12/12, across rails 8/8"]}
 rollback:
   description: When the kernel refused a change, what the rollback restored and did not, read back from the kernel.
   returned: on failure after a change

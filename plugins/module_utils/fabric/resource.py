@@ -60,8 +60,10 @@ def run_module(module):
             return out
         if state == "validated":
             from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import probe
-            out.update(probe.validate(plan, host))
-            out["changed"] = False
+            checked = probe.validate(plan, host)
+            out.update(changed=False, validation=checked["validation"])
+            if checked["failed"]:  # fail naming what failed, and still hand back the data
+                module.fail_json(msg=checked["msg"], **out)
             return out
         if state == "gathered":
             out.update(stage.gather(plan, host))
