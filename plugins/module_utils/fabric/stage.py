@@ -12,8 +12,8 @@ converge() makes the kernel match the plan's namespaces for one host:
    namespace whose `lo` alias is not `aifabric-fabric:<fabric>` is refused,
    netem and 8021q are probed when the plan needs them;
 3. the diff is applied in waves, across all namespaces: namespaces, stale
-   links, links, VLANs, masters/MTU/up, addresses, routes, root qdiscs, htb
-   classes, netem, removed namespaces. Each wave is one batch of requests
+   links, links, veth peers up, VLANs, masters/MTU/up, addresses, routes,
+   root qdiscs, htb classes, netem, removed namespaces. Each wave is one batch of requests
    per namespace (engine.apply.run); new namespaces are made in-process
    (netlink.netns), each marked and given its sysctls before it has a name;
 4. on any refusal, namespaces this run made are deleted and what it did in
@@ -51,7 +51,7 @@ from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import 
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import vlan as vlan_codec
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
 
-WAVES = ("namespaces", "delete-links", "links", "vlans", "set", "addresses", "routes", "qdiscs", "classes",
+WAVES = ("namespaces", "delete-links", "links", "peers", "vlans", "set", "addresses", "routes", "qdiscs", "classes",
          "netem", "delete-namespaces")
 LINK_WAVES = ("delete-links", "links", "vlans")
 HOST = "<host>"  # session key of the namespace VXLANs are sent from
@@ -403,7 +403,10 @@ def diff(wants, haves, fresh=()):
                 if item["master"]:
                     change["master"] = item["master"]
                 if item["create"] is not None and item["create"]["op"] == "peer-end":
-                    change["up"] = True  # a veth's peer cannot come up before the pair is whole (ENOTCONN)
+                    # a veth's peer cannot come up before the pair is whole (ENOTCONN), and a VLAN on it
+                    # cannot come up before it does (ENETDOWN): its own wave, between the two
+                    ops.append({"wave": "peers", "op": "set-link", "ns": ns, "name": name, "up": True,
+                                "fresh": True})
             else:
                 if p["mtu"] != item["mtu"] and item["mtu"] is not None:
                     change["mtu"] = item["mtu"]
