@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 VENV := .venv/bin
 KERNELS := bookworm trixie
 
-.PHONY: help venv venv-ready test test-unit test-kernel test-lab test-multivm test-sanity test-lint demo bench clean
+.PHONY: help venv venv-ready test test-unit test-kernel test-lab test-multivm test-sanity test-lint demo demo-link bench clean
 
 # pytest's cache needs a writable tree; without one (an unprivileged user in
 # a root-owned checkout) run without it rather than warn on every run.
@@ -52,8 +52,11 @@ test-sanity: venv  ## ansible-test sanity on a copy of the collection
 test-lint: venv  ## ansible-lint, production profile
 	$(VENV)/ansible-lint
 
-demo: venv  ## Impair a link through a playbook and show the measured effect
+demo: venv  ## Stage a fabric in the lab VM, sweep it with a collective job, write the report
 	tools/demo
+
+demo-link: venv  ## Impair one link through a playbook and show the measured effect
+	tools/demo_link
 
 bench: venv  ## Benchmark netem accuracy
 	tools/bench_netem
