@@ -203,3 +203,13 @@ def test_repeat_busbw_from_metrics():
     assert stats.repeat_busbw({"metrics": {"algbw_gbps": 4.0, "ranks": 4, "collective": "all_reduce"}}) == 6.0
     assert stats.repeat_busbw({"metrics": {"bytes": 2e9, "time_s": 1.0, "ranks": 2}}) == pytest.approx(2.0)
     assert stats.repeat_busbw({"metrics": {}}) is None
+
+
+def test_a_workload_module_result_is_a_repeat():
+    """The workload module returns its figures at the top level, and failed: true when it fails."""
+    res = {"type": "allreduce", "jct_s": 12.0, "step_p50_s": 0.2, "step_p99_s": 0.3, "ranks": 4,
+           "algbw_gbps": 2.0, "busbw_gbps": 3.0, "changed": False}
+    assert stats.repeat_busbw(res) == 3.0
+    assert stats.repeat_busbw(dict(res, busbw_gbps=None)) == 3.0  # 2.0 x 2(4-1)/4
+    assert stats.jcts({"repeats": [res, {"failed": True, "msg": "timeout"}]}) == [12.0]
+    assert results.status_of([res, {"failed": True}]) == "partial"

@@ -146,7 +146,8 @@ class Bisect:
     (max_probes). A probe decides by the 95% CI of its JCT ratio: above the
     target when the CI's low end is, below when its high end is; when the CI
     holds the target, the same value is probed again (up to reprobes times,
-    pooling the repeats), and then the point estimate decides.
+    pooling the repeats), and then the point estimate decides. A probe whose
+    every repeat failed (a hung or timed-out job) counts as above the target.
     """
 
     def __init__(self, spec):
@@ -204,7 +205,9 @@ class Bisect:
             reps = pooled.setdefault(point["values"][self.axis["name"]], [])
             reps.extend(stats.jcts(rec))
             r = stats.ratio_ci(reps, stats.jcts(baseline)) if baseline else stats.NO_RATIO
-            if r["low"] is not None and r["low"] > o["target"]:
+            if rec.get("status") == "failed" and not reps:
+                decision, by = "crossed", "failed"  # every repeat failed (hung, timed out): slower than any target
+            elif r["low"] is not None and r["low"] > o["target"]:
                 decision, by = "crossed", "ci"
             elif r["high"] is not None and r["high"] < o["target"]:
                 decision, by = "below", "ci"

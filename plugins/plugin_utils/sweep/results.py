@@ -18,7 +18,7 @@ A record:
     impairments   what was asked for per link end (the point's impairments; {} for the baseline)
     readback      {end key: what the kernel reports on that end}, as the role read it back
     host_facts    {host: {kernel: "6.1.0-...", netem_features: [...], ...}}
-    repeats       [repeat] (stats.py: jct_s, step_p50_s, step_p99_s, metrics, ok, error)
+    repeats       [repeat]: the workload module's result per run (stats.py), with ok and error
     status        "ok" (every repeat ok) | "partial" | "failed" (none ok)
     started, finished   ISO 8601 UTC; duration_s
 """
@@ -32,6 +32,8 @@ import os
 import tempfile
 import time
 
+from ansible_collections.aifabric.emulation.plugins.plugin_utils.sweep import stats
+
 RECORDS = "records.jsonl"
 SPEC = "spec.json"
 VERSION = 1
@@ -43,7 +45,7 @@ def now_iso(epoch=None):
 
 
 def status_of(repeats):
-    ok = [r for r in repeats if r.get("ok", True) and r.get("jct_s")]
+    ok = [r for r in repeats if stats.repeat_ok(r)]
     if len(ok) == len(repeats) and repeats:
         return "ok"
     return "partial" if ok else "failed"

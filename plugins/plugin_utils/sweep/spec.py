@@ -72,6 +72,8 @@ def _g(x):
 def format_value(kind, base):
     """Text in tc's units for a base value (ns, percent, bit/s)."""
     if kind == "time":
+        if not base:
+            return "0ms"
         for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
             if base >= scale:
                 return _g(base / scale) + unit
@@ -159,7 +161,7 @@ def _range(kind, spec, path):
             x = math.exp(math.log(start) + f * (math.log(stop) - math.log(start)))
         else:
             x = start + f * (stop - start)
-        out.append(format_value(kind, x))
+        out.append(format_value(kind, float("%.3g" % x)))  # 3 digits: 0.0313%, not 0.0312913%
     return out
 
 
@@ -228,7 +230,8 @@ def _targets(targets):
 def _workload(workload):
     validate.mapping(workload, "workload", "{type: allreduce}")
     if workload.get("type") not in WORKLOAD_TYPES:
-        raise ValidationError("workload.type", "%r is not one of %s" % (workload.get("type"), ", ".join(WORKLOAD_TYPES)))
+        raise ValidationError("workload.type", "%r is not one of %s"
+                              % (workload.get("type"), ", ".join(WORKLOAD_TYPES)))
     return copy.deepcopy(workload)
 
 

@@ -18,10 +18,11 @@ side; with fewer the ratio has no interval (low and high are None). The
 Student t quantile is computed here (regularised incomplete beta, inverted by
 bisection), so no scipy is needed.
 
-A repeat (what the workload runner reports per run) is a dict:
-    {jct_s: float, step_p50_s: float|None, step_p99_s: float|None,
-     metrics: {...}, ok: bool (default true), error: str|None}
-metrics may carry busbw_gbps, or algbw_gbps with ranks and collective (nccl-tests' factors).
+A repeat is what the workload module returns for one run (its result keys:
+jct_s, step_p50_s, step_p99_s, ranks, bytes, algbw_gbps, busbw_gbps, ...), plus
+ok (default: not failed) and error. busbw comes from busbw_gbps, else from
+algbw_gbps with ranks and collective (nccl-tests' factors); these figures may
+also sit under a `metrics` dict.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -163,8 +164,12 @@ def ratio_ci(xs, bs, level=LEVEL):
 # -------------------------------------------------------------- repeats --
 
 
+def repeat_ok(repeat):
+    return bool(repeat.get("ok", not repeat.get("failed", False)) and repeat.get("jct_s"))
+
+
 def ok_repeats(record):
-    return [r for r in (record or {}).get("repeats") or [] if r.get("ok", True) and r.get("jct_s")]
+    return [r for r in (record or {}).get("repeats") or [] if repeat_ok(r)]
 
 
 def jcts(record):
@@ -193,8 +198,10 @@ def busbw(algbw, ranks, collective="all_reduce"):
 
 
 def repeat_busbw(repeat):
-    """A repeat's bus bandwidth (GB/s) from its metrics, or None."""
-    m = repeat.get("metrics") or {}
+    """A repeat's bus bandwidth (busbw_gbps units) from its figures, or None."""
+    m = dict(repeat.get("metrics") or {})
+    m.update((k, v) for k, v in repeat.items() if k in ("busbw_gbps", "algbw_gbps", "ranks", "collective", "bytes",
+                                                          "time_s") and v is not None)
     if m.get("busbw_gbps") is not None:
         return float(m["busbw_gbps"])
     algbw = m.get("algbw_gbps")
