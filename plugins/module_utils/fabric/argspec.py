@@ -6,13 +6,26 @@
 The topology itself is one dict option: its keys are validated in depth by
 fabric/model.py (which names the field), and by roles/fabric's
 meta/argument_specs.yml when the role is used.
+
+impairments[] entries have the netem module's bulk `config` entry shape (its
+rule suboptions are the netem module's own), checked in depth by
+fabric/impair.py against the plan.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem.argspec import DIRECTIONS, RULE_SPEC
+
 STATES = ["present", "absent", "gathered", "rendered", "validated"]
+
+IMPAIRMENT_SPEC = dict(
+    interface=dict(type="str", required=True, aliases=["dev"]),
+    netns=dict(type="str"),
+    direction=dict(type="str", choices=DIRECTIONS, default="egress"),
+    rules=dict(type="list", elements="dict", options=RULE_SPEC),
+)
 
 ARGUMENT_SPEC = dict(
     topology=dict(type="dict"),
@@ -20,6 +33,8 @@ ARGUMENT_SPEC = dict(
     host=dict(type="str"),
     inventory_hosts=dict(type="list", elements="str"),
     state=dict(type="str", choices=STATES, default="present"),
+    impairments=dict(type="list", elements="dict", options=IMPAIRMENT_SPEC),
+    ttl=dict(type="raw"),
 )
 
 REQUIRED_IF = [

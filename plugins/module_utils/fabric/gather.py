@@ -113,7 +113,34 @@ def qdisc_view(q):
     if netem is not None:
         p = dict(zip(netem_keys(), netem["key"][1:]))
         out.update(delay_us=p["latency"] // 1000, limit=p["limit"])
+        if any(p[k] for k in IMPAIRING) or p["latency"] % 1000:
+            out["netem"] = netem_user(netem)  # an impairment: the whole rule, as the netem module writes it
     return out
+
+
+IMPAIRING = ("jitter", "loss", "duplicate", "reorder", "corrupt", "gemodel", "gimodel", "slot", "ecn", "rate")
+
+
+def netem_params(item):
+    """The canonical netem parameters (netem/model.py) of a netem item; seed None unless known."""
+    p = dict(zip(netem_keys(), item["key"][1:]))
+    p["seed"] = item.get("seed")
+    return p
+
+
+def netem_user(item):
+    """A netem item in the netem module's rule form (no name), distribution tables by name."""
+    from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model
+    delay_id, slot_id = item["key"][-2:] if len(item["key"]) == len(netem_keys()) + 3 else (None, None)
+    rule = {"name": "default", "match": None, "netem": netem_params(item), "auto_limit": False,
+            "delay_dist": _dist(delay_id), "slot_dist": _dist(slot_id)}
+    out = dict(model.rule_to_user(rule))
+    out.pop("name", None)
+    return out
+
+
+def _dist(dist_id):
+    return dist_id if dist_id in (None, "unknown") else {"id": dist_id}
 
 
 def sysctl_value(value):
@@ -128,7 +155,7 @@ _OPTIONS = {}
 
 def options(item):
     """TCA_OPTIONS of an item, encoded on first use and shared by equal items (a fabric has few distinct ones)."""
-    memo = (item["key"], item.get("burst"))
+    memo = (item["key"], item.get("burst"), item.get("seed"))
     found = _OPTIONS.get(memo)
     if found is None:
         if len(_OPTIONS) > 4096:
@@ -150,9 +177,8 @@ def _encode(item):
             return tc.encode_tbf(rate, item["burst"], limit=limit)
         return tc.encode_tbf(rate, 0, limit=limit, buffer_ticks=buffer)
     if item["kind"] == "netem":
-        p = dict(zip(netem_keys(), key[1:]))
-        p["seed"] = None
-        return tc.encode_netem(p)
+        delay_table, slot_table = item.get("tables") or (None, None)
+        return tc.encode_netem(netem_params(item), delay_table, slot_table)
     raise ValueError("cannot put back a %s qdisc" % item["kind"])
 
 
@@ -182,8 +208,65 @@ def tbf_item(rate, burst=None, limit=None, latency_us=None, buffer_ticks=None):
     return {"kind": "tbf", "key": key, "burst": burst}
 
 
-def netem_item(p):
-    return {"kind": "netem", "key": ("netem",) + tuple(p[k] for k in netem_keys())}
+def netem_item(p, delay_dist=None, slot_dist=None, seed=None):
+    """A netem item; its key ends with the ids of its distribution tables (None: none, "unknown": the kernel
+    has one that cannot be read back). seed: a seed asked for, or the one the kernel reports (not in the key:
+    the kernel picks one of its own when none is asked for)."""
+    key = ("netem",) + tuple(_hashable(p[k]) for k in netem_keys()) + (delay_dist, slot_dist)
+    return {"kind": "netem", "key": key, "seed": seed}
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value  # a plan read back from JSON has lists
+
+
+def impaired_netem_item(n):
+    """The netem item of a plan's netem entry with full parameters (fabric/impair.py)."""
+    from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model
+    p = dict(model.empty_netem(), **n["netem"])
+    delay, slot = n.get("delay_dist"), n.get("slot_dist")
+    item = netem_item(p, model.dist_id(delay), model.dist_id(slot), p.get("seed"))
+    item["tables"] = (delay.get("table") if isinstance(delay, dict) else None,
+                      slot.get("table") if isinstance(slot, dict) else None)
+    item["impairment"] = n.get("impairment")
+    return item
+
+
+def same_item(have, want):
+    """Whether the kernel's item already is the wanted one (a netem seed counts only when one is asked for)."""
+    if have["key"] != want["key"]:
+        return False
+    return want.get("seed") is None or have.get("seed") == want["seed"]
+
+
+def drops_table(have, want):
+    """A netem change keeps the qdisc's distribution table unless a new one is sent: a table that must go (or
+    that cannot be seen) means deleting the qdisc and adding it again."""
+    if have["kind"] != "netem" or want["kind"] != "netem":
+        return False
+    return (have["key"][-2] is not None and want["key"][-2] is None) or \
+        (have["key"][-1] is not None and want["key"][-1] is None)
+
+
+def with_dists(state, dists):
+    """Give the kernel's jittered netem items of state the table ids the state record says were sent.
+
+    dists: {ifname: (delay id, slot id)}; an interface not in it whose netem has jitter (or a slot
+    distribution) has a table we cannot see: "unknown" (rewritten once by the next change).
+    """
+    for ifname, q in state.qdiscs.items():
+        for part in ("root", "leaf"):
+            item = q.get(part)
+            if item is None or item["kind"] != "netem":
+                continue
+            p = netem_params(item)
+            spread, slot_spread = p["jitter"], p["slot"] and p["slot"][5]
+            if not spread and not slot_spread:
+                continue
+            known = dists.get(ifname, ("unknown", "unknown"))
+            ids = (known[0] if spread else None, known[1] if slot_spread else None)
+            q[part] = dict(item, key=item["key"][:-2] + ids)
+    return state
 
 
 def delay_netem(delay_us, limit=None):
@@ -278,7 +361,8 @@ def read_qdiscs(session, state, by_index):
             if q["kind"] == "htb":
                 htb_roots.append((q["ifindex"], ifname))
         elif q["parent"] == CLASS_ID and q["handle"] == LEAF_HANDLE and q["kind"] == "netem":
-            entry["leaf"] = netem_item(tc.decode_netem(q["options"]))
+            p = tc.decode_netem(q["options"])
+            entry["leaf"] = netem_item(p, seed=p["seed"])
     if htb_roots:
         classes = tc.get_classes(session, [(index, CLASS_ID) for index, _n in htb_roots])
         for index, ifname in htb_roots:
@@ -292,6 +376,32 @@ def read_qdiscs(session, state, by_index):
                                                                          d["cbuffer"], d["quantum"])}
 
 
+def read_qdisc_facts(session, name):
+    """(NsState with only the qdiscs read, {ifname: ifindex}) of namespace `name`: one link dump (no details),
+    one qdisc dump, the htb classes by get. What a step that changes only impairments reads."""
+    state = NsState(name)
+    by_index = {}
+    for l in rtnl.dump_links(session):
+        by_index[l["index"]] = l["name"]
+        if l["name"] == "lo":
+            state.mark, state.lo_up = l["alias"], l["up"]
+    read_qdiscs(session, state, by_index)
+    return state, dict((n, i) for i, n in by_index.items() if n != "lo")
+
+
+def end_view(q):
+    """What the kernel has on one link end: the rate qdisc and its rate, and netem (where, the whole rule)."""
+    root, klass, leaf = q.get("root"), q.get("class"), q.get("leaf")
+    out = {"qdisc": None, "rate_bit": None, "burst_bytes": None, "netem": None, "netem_parent": None}
+    if root is not None and root["kind"] in ("htb", "tbf"):
+        view = qdisc_view(q)
+        out.update(qdisc=root["kind"], rate_bit=view.get("rate_bit"), burst_bytes=view.get("burst_bytes"))
+    netem = root if root is not None and root["kind"] == "netem" else leaf
+    if netem is not None:
+        out.update(netem=netem_user(netem), netem_parent="root" if netem is root else "1:1")
+    return out
+
+
 def kernel_item(q):
     """An item from a dumped root qdisc with our handle."""
     kind = q["kind"]
@@ -302,7 +412,8 @@ def kernel_item(q):
         d = tc.decode_tbf(q["options"])
         return tbf_item(d["rate"], limit=d["limit"], buffer_ticks=d["buffer"])
     if kind == "netem":
-        return netem_item(tc.decode_netem(q["options"]))
+        p = tc.decode_netem(q["options"])
+        return netem_item(p, seed=p["seed"])
     return {"kind": kind, "key": (kind, q["options"])}
 
 

@@ -46,7 +46,7 @@ import threading
 from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.engine import apply
 from ansible_collections.aifabric.emulation.plugins.module_utils.engine.resource import ApplyError, RollbackReport
-from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import gather as g
+from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import gather as g, impair
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import netns as nsmod, nla, rtnl, tc
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import vlan as vlan_codec
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkSession
@@ -322,7 +322,11 @@ def _want_netem(st, n, where):
     ifname = n.get("ifname")
     if ifname not in st.links:
         raise ValidationError(where + ".ifname", "%s is not an interface of %s" % (ifname, st.name))
-    item = g.netem_item(g.delay_netem(n.get("delay_us") or 0, n.get("limit")))
+    if n.get("netem") is not None:  # an impairment (fabric/impair.py): the full netem parameters
+        item = g.impaired_netem_item(n)
+        item["field"] = n.get("field")
+    else:
+        item = g.netem_item(g.delay_netem(n.get("delay_us") or 0, n.get("limit")))
     item["where"] = where
     q = st.qdiscs.setdefault(ifname, {"root": None, "class": None, "leaf": None})
     parent = n.get("parent")
@@ -474,14 +478,20 @@ def _diff_qdiscs(ops, ns, w, h, gone):
             action = "replace" if have.get("foreign") else "add"
             ops.append(dict(base, wave="qdiscs", op="root", action=action, item=wroot))
             fresh_root = True
-        elif hroot["key"] != wroot["key"]:
+        elif g.drops_table(hroot, wroot):
+            ops.append(dict(base, wave="qdiscs", op="root", action="delete", item=hroot))
+            ops.append(dict(base, wave="qdiscs", op="root", action="add", item=wroot))
+        elif not g.same_item(hroot, wroot):
             ops.append(dict(base, wave="qdiscs", op="root", action="replace", item=wroot))
         wclass, hclass = want.get("class"), None if fresh_root else have.get("class")
         if wclass is not None and (hclass is None or hclass["key"] != wclass["key"]):
             ops.append(dict(base, wave="classes", op="class", action="add" if hclass is None else "replace",
                             item=wclass))
         wleaf, hleaf = want.get("leaf"), None if fresh_root else have.get("leaf")
-        if wleaf is not None and (hleaf is None or hleaf["key"] != wleaf["key"]):
+        if wleaf is not None and hleaf is not None and g.drops_table(hleaf, wleaf):
+            ops.append(dict(base, wave="netem", op="leaf", action="delete", item=hleaf))
+            ops.append(dict(base, wave="netem", op="leaf", action="add", item=wleaf))
+        elif wleaf is not None and (hleaf is None or not g.same_item(hleaf, wleaf)):
             ops.append(dict(base, wave="netem", op="leaf", action="add" if hleaf is None else "replace", item=wleaf))
         elif wleaf is None and hleaf is not None:
             ops.append(dict(base, wave="netem", op="leaf", action="delete", item=hleaf))
@@ -598,12 +608,23 @@ def _render_tc(op, ns):
     elif item["kind"] == "tbf":
         burst = item.get("burst") or tc.ticks_to_bytes(key[1], key[2]) or 1
         args = "tbf rate %dbit burst %db limit %db" % (key[1] * 8, burst, key[3])
+    elif item["kind"] == "netem" and (item.get("impairment") is not None or item.get("seed") is not None
+                                      or "netem" in g.qdisc_view({"root": item})):
+        from ansible_collections.aifabric.emulation.plugins.module_utils.netem import render as netem_render
+        args = "netem " + " ".join(netem_render.netem_args(_rule_of(item)))
     elif item["kind"] == "netem":
         p = dict(zip(g.netem_keys(), key[1:]))
         args = "netem delay %dus limit %d" % (p["latency"] // 1000, p["limit"])
     else:
         args = item["kind"]
     return _tc(ns) + "qdisc %s dev %s %s %s" % (verb, dev, where, args)
+
+
+def _rule_of(item):
+    """A netem item as the netem module's canonical rule (for its renderer): tables by name."""
+    delay_id, slot_id = item["key"][-2:]
+    return {"netem": g.netem_params(item), "delay_dist": {"id": delay_id} if delay_id else None,
+            "slot_dist": {"id": slot_id} if slot_id else None}
 
 
 def render(plan, host="localhost"):
@@ -616,6 +637,13 @@ def render(plan, host="localhost"):
         if wants[name].sysctls:
             lines.append(render_op({"op": "sysctl", "ns": name, "values": wants[name].sysctls}))
     return lines + [render_op(op) for op in diff(wants, {}, fresh=set(order))]
+
+
+def impairment_commands(base, impaired, host="localhost"):
+    """The tc commands that take the staged base plan to the impaired one (state rendered with impairments)."""
+    wants_base = build_wants(base, host)[2]
+    wants = build_wants(impaired, host)[2]
+    return [render_op(op) for op in diff(wants, wants_base)]
 
 
 # ------------------------------------------------------- preflight --
@@ -662,6 +690,11 @@ def preflight(plan, ops):
         if not core.netem_available():
             op = netem[0]
             klass = _link_class(plan, op["ns"], op["name"])
+            if op["item"].get("field"):  # an impairment (fabric/impair.py)
+                raise ValidationError(op["item"]["field"], "this impairment needs the netem qdisc, which kernel "
+                                      "%s does not have (modprobe sch_netem; CONFIG_NET_SCH_NETEM); a rate alone "
+                                      "changes the end's %s rate and needs no netem; nothing was changed"
+                                      % (os.uname()[2], "htb or tbf"))
             field = "links.%s.delay" % klass if klass else op["item"].get("where", "netem")
             raise ValidationError(field, "a link delay needs the netem qdisc, which kernel %s does not have "
                                   "(modprobe sch_netem; CONFIG_NET_SCH_NETEM); nothing was changed"
@@ -698,6 +731,8 @@ class Stager:
         self.created, self.requests = [], 0
         self.haves, self.before = {}, {}
         self.sysctl_keys = ()
+        self.scope = None  # a step that changes only impairments: the namespaces it reads (None: all)
+        self.old_dists, self.after_states = {}, {}
 
     # ------------------------------------------------------ sessions --
 
@@ -789,7 +824,7 @@ class Stager:
                 continue
             session, sysctls = g.open_namespace(name, keys)
             self.sessions[name] = session
-            st = g.read_facts(session, name)
+            st = g.with_dists(g.read_facts(session, name), self.old_dists.get(name, {}))
             st.sysctls = dict((k, g.sysctl_value(v)) for k, v in sysctls.items())
             if st.mark != g.mark(self.fabric):
                 self._refuse(name, st.mark)
@@ -810,12 +845,17 @@ class Stager:
         self.record = record_store(self.fabric, self.state_dir)
         old = self.record.host(self.host) or {}
         self.old_record = old or None
+        self.digest = impair.base_digest(self.plan, self.host)
+        self.old_dists = {} if old.get("staging") else _dists(old.get("impairments"))
         keys = set()
         for w in self.wants.values():
             keys.update(w.sysctls)
         self.sysctl_keys = tuple(sorted(keys))
         _raise_fd_limit(3 * (len(self.order) + len(old.get("namespaces", ()))) + 256)
-        self.read(self.order, self.sysctl_keys)
+        self.scope = self.impairment_scope(old)
+        if self.scope is None or not self.read_qdiscs_only(self.scope):
+            self.scope = None
+            self.read(self.order, self.sysctl_keys)
         self.removing = []
         for name in old.get("namespaces", ()):
             if name in self.wants or not nsmod.exists(name):
@@ -830,9 +870,84 @@ class Stager:
         self.ops = diff(self.wants, self.haves, fresh=set(self.new))
         preflight(self.plan, self.ops)
         self.check_underlay_mtu()
-        self.before = dict((n, self.haves[n].view()) for n in self.order if n in self.haves)
+        if self.scope is not None:
+            self.before = dict((n, _qdisc_view(self.haves[n])) for n in self.scope)
+        else:
+            self.before = dict((n, self.haves[n].view()) for n in self.order if n in self.haves)
         for name in self.removing:
             self.before[name] = None
+
+    # --------------------------------------------------- impairments --
+
+    def impairment_scope(self, old):
+        """The namespaces a step that changes only impairments must read, or None (read everything).
+
+        Such a step is one with impairments now or in the state record, whose base plan is the one the record
+        says was staged (same digest, same namespaces, all there, not interrupted): everything but the qdiscs
+        is as the last run left it, so only the namespaces with an impaired end, now or before, are read.
+        """
+        impaired = list(self.plan.get("impaired") or ()) + list(old.get("impairments") or ())
+        if not impaired or old.get("staging") or old.get("base_digest") != self.digest:
+            return None
+        if sorted(old.get("namespaces") or ()) != sorted(self.order) or not all(nsmod.exists(n) for n in self.order):
+            return None
+        names = set(e.get("netns") for e in impaired)
+        return [n for n in self.order if n in names]
+
+    def read_qdiscs_only(self, scope):
+        """haves for a step that changes only impairments: the wanted state, with the kernel's qdiscs for the
+        namespaces in scope. False when the kernel is not what the record says (then everything is read)."""
+        inside = set(scope)
+        for name in self.order:
+            w = self.wants[name]
+            st = g.NsState(name)
+            st.mark, st.sysctls = w.mark, dict(w.sysctls)
+            st.links = dict((n, dict(l, create=None)) for n, l in w.links.items())
+            st.addresses = dict((i, set(a)) for i, a in w.addresses.items())
+            st.routes = dict(w.routes)
+            if name in inside:
+                session = self.session(name)
+                real, indexes = g.read_qdisc_facts(session, name)
+                if real.mark != w.mark or any(n not in indexes for n in w.links):
+                    self.close()
+                    self.haves, self.indexes = {}, {}
+                    return False
+                st.qdiscs = g.with_dists(real, self.old_dists.get(name, {})).qdiscs
+                self.indexes[name] = dict((n, indexes[n]) for n in w.links)
+            else:
+                st.qdiscs = dict((i, dict(q)) for i, q in w.qdiscs.items())
+            self.haves[name] = st
+        return True
+
+    def read_state(self, name, dists):
+        """The kernel's state of namespace `name` as this run compares it (a rollback reads through this)."""
+        if self.scope is not None:
+            st = g.NsState(name)
+            have = self.haves[name]
+            st.mark, st.sysctls, st.links = have.mark, dict(have.sysctls), have.links
+            st.addresses, st.routes = have.addresses, have.routes
+            real, _indexes = g.read_qdisc_facts(self.session(name), name)
+            st.qdiscs = g.with_dists(real, dists.get(name, {})).qdiscs
+            return st
+        return g.with_dists(g.read_facts(self.session(name), name, self.sysctl_keys), dists.get(name, {}))
+
+    def impairments_read_back(self):
+        """Per impaired end of the plan, what the kernel has there (predicted in check mode)."""
+        out = []
+        for e in self.plan.get("impaired") or ():
+            st = self.after_states.get(e["netns"]) or self.haves.get(e["netns"])
+            if self.check_mode or st is None:
+                st = self.wants.get(e["netns"])
+            q = (st.qdiscs.get(e["interface"]) if st is not None else None) or {}
+            out.append({"netns": e["netns"], "interface": e["interface"], "direction": "egress", "link": e["link"],
+                        "node": e["node"], "rule": e["rule"], "kernel": g.end_view(q)})
+        return out
+
+    def cleared(self):
+        """The ends the state record had impaired that this plan does not impair."""
+        now = set((e["netns"], e["interface"]) for e in self.plan.get("impaired") or ())
+        return [{"netns": e["netns"], "interface": e["interface"], "link": e.get("link")}
+                for e in (self.old_record or {}).get("impairments") or () if (e["netns"], e["interface"]) not in now]
 
     @property
     def changed(self):
@@ -999,7 +1114,7 @@ class Stager:
             now = {}
             for ns in touched:
                 try:
-                    now[ns] = g.read_facts(self.session(ns), ns, self.sysctl_keys)
+                    now[ns] = self.read_state(ns, self.old_dists)
                 except (OSError, errors.ModuleError) as e:
                     report.errors.append("%s: could not read the kernel back (%s)" % (ns, e))
             back = diff(dict((n, self.haves[n]) for n in now), now)
@@ -1016,7 +1131,7 @@ class Stager:
         self.indexes.clear()
         for ns in touched:
             try:
-                final = g.read_facts(self.session(ns), ns, self.sysctl_keys).items()
+                final = self.read_state(ns, self.old_dists).items()
             except (OSError, errors.ModuleError) as e:
                 report.errors.append("%s: could not read the kernel back (%s)" % (ns, e))
                 report.not_restored.append(ns)
@@ -1049,7 +1164,7 @@ class Stager:
             result = self.result()
             if self.check_mode or not self.changed:
                 result["after"] = self.predicted() if self.changed else dict(self.before)
-                return result
+                return self._with_impairments(result)
             self.record.set_host(self.host, dict(self._record_entry(),
                                                  namespaces=sorted(set(self.order) | set(self.removing)),
                                                  staging=True))
@@ -1065,14 +1180,22 @@ class Stager:
             self.record.save()
             result["requests"] = self.requests
             result["after"] = self.read_after()
-            return result
+            return self._with_impairments(result)
         finally:
             self.close()
+
+    def _with_impairments(self, result):
+        result["impairments"] = self.impairments_read_back()
+        result["cleared"] = self.cleared()
+        result["read"] = {"mode": "full" if self.scope is None else "impairments",
+                          "namespaces": len(self.haves) if self.scope is None else len(self.scope)}
+        return result
 
     def _record_entry(self):
         return {"namespaces": list(self.order), "spec_hash": self.plan.get("spec_hash"),
                 "kind": self.plan.get("kind"), "mode": self.plan.get("mode"), "sysctls": list(self.sysctl_keys),
-                "vxlans": [n for n in self.order if any(l["kind"] == "vxlan" for l in self.wants[n].links.values())]}
+                "vxlans": [n for n in self.order if any(l["kind"] == "vxlan" for l in self.wants[n].links.values())],
+                "base_digest": self.digest, "impairments": impair.record(self.plan)}
 
     def touched(self):
         names = set(self.new) | set(self.removing)
@@ -1093,6 +1216,9 @@ class Stager:
     def predicted(self):
         after = dict(self.before)
         for name in self.touched():
+            if self.scope is not None:
+                after[name] = _qdisc_view(self.wants[name])
+                continue
             after[name] = self.wants[name].view() if name in self.wants else None
         for name in self.removing:
             after.pop(name, None)
@@ -1103,17 +1229,37 @@ class Stager:
         for name in self.removing:
             after.pop(name, None)
         written = set(op["ns"] for op in self.ops if op["op"] == "sysctl")
+        dists = _dists(self.plan.get("impaired"))  # the tables this run sent
         for name in self.touched():
             if name not in self.wants:
                 continue
+            if self.scope is not None:
+                st = self.after_states[name] = self.read_state(name, dists)
+                after[name] = _qdisc_view(st)
+                continue
             keys = tuple(sorted(self.wants[name].sysctls))
-            st = g.read_facts(self.session(name), name, keys if name in written else ())
+            st = g.with_dists(g.read_facts(self.session(name), name, keys if name in written else ()),
+                              dists.get(name, {}))
+            self.after_states[name] = st
             if name in self.new_sysctls:
                 st.sysctls = dict((k, g.sysctl_value(v)) for k, v in self.new_sysctls[name].items())
             elif name not in written:
                 st.sysctls = dict(self.haves[name].sysctls)  # not written by this run
             after[name] = st.view()
         return after
+
+
+def _dists(impaired):
+    """{netns: {ifname: (delay table id, slot table id)}} of a plan's or a record's impaired ends."""
+    out = {}
+    for e in impaired or ():
+        out.setdefault(e["netns"], {})[e["interface"]] = (e.get("delay_dist"), e.get("slot_dist"))
+    return out
+
+
+def _qdisc_view(st):
+    """The qdiscs part of a namespace's view: all that a step that changes only impairments reads."""
+    return {"qdiscs": st.view()["qdiscs"]}
 
 
 def _harmless(failure):
@@ -1177,23 +1323,38 @@ def staged_namespaces(plan_or_fabric, host="localhost", state_dir=None):
 
 
 def gather(plan_or_fabric, host="localhost", state_dir=None):
-    """{fabric, host, namespaces: {netns: view}, record} of what this fabric has staged here."""
+    """{fabric, host, namespaces: {netns: view}, record, impairments, ttl} of what this fabric has staged here.
+
+    impairments: the record's impaired ends, each with what the kernel has there; ttl: the armed TTL (deadline,
+    remaining seconds, mechanism) or None.
+    """
     fabric, record, names = staged_namespaces(plan_or_fabric, host, state_dir)
-    keys = set((record.host(host) or {}).get("sysctls", ()))
+    entry = record.host(host) or {}
+    keys = set(entry.get("sysctls", ()))
     if isinstance(plan_or_fabric, dict):
         for _i, ns in host_namespaces(plan_or_fabric, host)[1]:
             keys.update(ns.get("sysctls") or ())
-    out = {}
+    dists = {} if entry.get("staging") else _dists(entry.get("impairments"))
+    out, states = {}, {}
     for name in names:
         session, sysctls = g.open_namespace(name, tuple(sorted(keys)))
         try:
-            st = g.read_facts(session, name)
+            st = g.with_dists(g.read_facts(session, name), dists.get(name, {}))
         finally:
             session.close()
         st.sysctls = dict((k, g.sysctl_value(v)) for k, v in sysctls.items())
         if st.mark == g.mark(fabric):
             out[name] = st.view()
-    return {"changed": False, "fabric": fabric, "host": host, "namespaces": out, "record": record.host(host)}
+            states[name] = st
+    impaired = []
+    for e in entry.get("impairments") or ():
+        st = states.get(e["netns"])
+        q = (st.qdiscs.get(e["interface"]) if st is not None else None) or {}
+        impaired.append(dict(e, kernel=g.end_view(q)))
+    from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import expiry
+    return {"changed": False, "fabric": fabric, "host": host, "namespaces": out, "record": record.host(host),
+            "impairments": impaired, "ttl": expiry.armed(fabric, host, state_dir),
+            "ttl_fired": expiry.last_fired(fabric, host, state_dir)}
 
 
 IFLA_GROUP = 27
@@ -1233,8 +1394,17 @@ def teardown(plan_or_fabric, host="localhost", check_mode=False, state_dir=None)
     Namespaces without the fabric's mark are left alone and listed in `kept`.
     {changed, fabric, host, removed: {namespaces: n}, namespaces: [deleted], kept: [...], errors: [...]}
     """
-    with RunLock(_fabric_of(plan_or_fabric), state_dir) as lock:
-        return _teardown(plan_or_fabric, host, check_mode, state_dir, lock)
+    fabric = _fabric_of(plan_or_fabric)
+    disarmed = None
+    if not check_mode:  # before the run lock: a TTL's revert holds its own lock and then takes the run lock
+        from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import expiry
+        disarmed = expiry.disarm_fabric(fabric, host, state_dir)
+    with RunLock(fabric, state_dir) as lock:
+        result = _teardown(plan_or_fabric, host, check_mode, state_dir, lock)
+    if disarmed is not None:
+        result["ttl"] = disarmed
+        result["changed"] = True
+    return result
 
 
 def _teardown(plan_or_fabric, host, check_mode, state_dir, lock):

@@ -50,6 +50,7 @@ __metaclass__ = type
 import binascii
 import fcntl
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -87,6 +88,10 @@ CHANGING_WITH_RULES = ("merged", "replaced", "overridden")
 BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
         "from ansible_collections.aifabric.emulation.plugins.module_utils.netem import ttl; "
         "sys.exit(ttl.main(sys.argv[1:]))")
+# Targets of other kinds (a record's "kind"): the module that makes a Target of their records, imported by name
+# when the systemd unit fires one (by name, so that the netem module's payload does not carry a fabric's code).
+KINDS = {"fabric": "ansible_collections.aifabric.emulation.plugins.module_utils.fabric.expiry"}
+LOG_COMMANDS = 8  # a log line lists at most this many of a revert's commands (the fired record has them all)
 
 
 # ------------------------------------------------------------------ input --
@@ -112,15 +117,63 @@ def ttl_dir():
 
 
 class Target:
-    """One interface and direction in one namespace: what a TTL is armed for."""
+    """One interface and direction in one namespace: what a TTL is armed for.
+
+    A target of another kind (fabric/expiry.py: a whole fabric on one host) subclasses this and overrides
+    folder(), where(), unit(), description() and revert(); the records, the locking, the watchdog, the systemd
+    timer and the logging are the same.
+    """
+
+    kind = None  # the netem module's targets
+    log_name = LOG_NAME
 
     def __init__(self, netns, interface, direction):
         self.netns, self.interface, self.direction = netns, interface, direction
         nskey = (netns or "_init").strip("/").replace("/", "_")
         self.key = "%s:%s:%s" % (nskey, interface, direction)  # ':' and '/' cannot be in interface names
 
+    def folder(self):
+        return ttl_dir()
+
     def path(self, suffix):
-        return os.path.join(ttl_dir(), self.key + suffix)
+        return os.path.join(self.folder(), self.key + suffix)
+
+    def unit(self):
+        """aifabric-netem-<netns>-<interface>-<direction>; a hash keeps names apart when characters were replaced."""
+        nskey = (self.netns or "init").strip("/").replace("/", "_")
+        words = [re.sub(r"[^A-Za-z0-9_.]", "_", w) for w in (nskey, self.interface)]
+        name = UNIT_PREFIX + "%s-%s-%s" % (words[0], words[1], self.direction)
+        if words != [nskey, self.interface]:
+            name += "-" + hashlib.sha256(self.key.encode()).hexdigest()[:8]
+        return name
+
+    def description(self):
+        return "aifabric.emulation netem TTL revert of %s" % self.where()
+
+    def revert(self, rec):  # pylint: disable=unused-argument
+        """The engine's state-absent path on exactly this interface and direction: (outcome, commands, reverted)."""
+        outcome, commands, reverted = None, [], []
+        for attempt in range(REVERT_ATTEMPTS):
+            try:
+                with NetlinkSession(self.netns) as session:
+                    present = session.ifindex(self.interface) is not None
+                if not present:
+                    outcome = "nothing to revert: %s does not exist" % self.interface
+                    break
+                job = core.Job(self.interface, None, "deleted", self.netns, self.direction,
+                               allow_management=True, field="ttl")
+                core.converge([job])
+                commands, reverted = job.result["commands"], job.result["before"]
+                outcome = "reverted" if commands else "nothing to revert: no owned objects"
+                break
+            except NamespaceNotFound as e:
+                outcome = "nothing to revert: %s" % e
+                break
+            except (errors.ModuleError, NetlinkError, OSError) as e:
+                outcome = "revert failed: %s" % e
+                if attempt + 1 < REVERT_ATTEMPTS:
+                    time.sleep(1.0)
+        return outcome, commands, reverted
 
     @property
     def record_path(self):
@@ -255,11 +308,12 @@ def _iso(epoch):
 _ECHO = []  # non-empty in the systemd unit's process (main): log lines go to stdout too, hence the journal
 
 
-def log(text):
-    """One line in ttl.log, in syslog (the journal listens there too) when there is one, and on stdout."""
-    line = "%s %s[%d]: %s\n" % (_iso(time.time()), LOG_NAME, os.getpid(), text)
+def log(text, target=None):
+    """One line in the target's ttl.log, in syslog (the journal listens there too) when there is one, and on stdout."""
+    name = target.log_name if target is not None else LOG_NAME
+    line = "%s %s[%d]: %s\n" % (_iso(time.time()), name, os.getpid(), text)
     try:
-        folder = ttl_dir()
+        folder = target.folder() if target is not None else ttl_dir()
         if not os.path.isdir(folder):
             os.makedirs(folder, 0o700)
         fd = os.open(os.path.join(folder, "ttl.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -276,7 +330,7 @@ def log(text):
             break
         try:
             sock.connect(path)
-            sock.send(("<%d>%s[%d]: %s" % (SYSLOG_NOTICE, LOG_NAME, os.getpid(), text)).encode("utf-8", "replace"))
+            sock.send(("<%d>%s[%d]: %s" % (SYSLOG_NOTICE, name, os.getpid(), text)).encode("utf-8", "replace"))
             break
         except OSError:
             continue
@@ -302,13 +356,8 @@ def mechanism():
 
 
 def unit_name(target):
-    """aifabric-netem-<netns>-<interface>-<direction>; a hash keeps names apart when characters had to be replaced."""
-    nskey = (target.netns or "init").strip("/").replace("/", "_")
-    words = [re.sub(r"[^A-Za-z0-9_.]", "_", w) for w in (nskey, target.interface)]
-    name = UNIT_PREFIX + "%s-%s-%s" % (words[0], words[1], target.direction)
-    if words != [nskey, target.interface]:
-        name += "-" + hashlib.sha256(target.key.encode()).hexdigest()[:8]
-    return name
+    """The systemd unit of a target (Target.unit: aifabric-netem-<netns>-<interface>-<direction>)."""
+    return target.unit()
 
 
 def code_root():
@@ -344,8 +393,8 @@ def fire_command(target, root=None):
 
 def systemd_arm_argv(target, seconds, root=None):
     unit = unit_name(target)
-    return ["systemd-run", "--unit=%s" % unit, "--description=aifabric.emulation netem TTL revert of %s"
-            % target.where(), "--on-active=%dms" % int(round(seconds * 1000)),
+    return ["systemd-run", "--unit=%s" % unit, "--description=%s" % target.description(),
+            "--on-active=%dms" % int(round(seconds * 1000)),
             "--timer-property=AccuracySec=100ms", "--collect", "--quiet", "--"] + fire_command(target, root)
 
 
@@ -395,7 +444,7 @@ def spawn(target, sched, revert, token, timeout=SPAWN_TIMEOUT):
             code = Watchdog(target, sched, revert, token).main(w)
         except BaseException as e:  # pylint: disable=broad-except  # the child never returns into the module
             try:
-                log("watchdog for %s failed: %s: %s" % (target.where(), type(e).__name__, e))
+                log("watchdog for %s failed: %s: %s" % (target.where(), type(e).__name__, e), target)
             except BaseException:  # pylint: disable=broad-except
                 pass
         finally:
@@ -410,7 +459,7 @@ def spawn(target, sched, revert, token, timeout=SPAWN_TIMEOUT):
     if not m:
         raise errors.ModuleError("ttl", "the TTL watchdog for %s did not start (%s); see %s"
                                  % (target.where(), got.decode("utf-8", "replace").strip() or "no answer",
-                                    os.path.join(ttl_dir(), "ttl.log")))
+                                    os.path.join(target.folder(), "ttl.log")))
     return int(m.group(1))
 
 
@@ -640,40 +689,34 @@ def _link_up(target):
 
 
 def fire(target, rec):
-    """Revert the target: the engine's state-absent path on exactly this interface and direction.
+    """Revert the target (Target.revert: for netem the engine's state-absent path on exactly this interface and
+    direction).
 
     The caller holds the target's lock. Writes <key>.fired.json, logs one line,
     removes the arm record. A target whose namespace or interface is gone (a
     reboot, a deleted namespace) has nothing left to revert; that is not an error.
     """
-    outcome, commands, reverted = None, [], []
-    for attempt in range(REVERT_ATTEMPTS):
-        try:
-            with NetlinkSession(target.netns) as session:
-                present = session.ifindex(target.interface) is not None
-            if not present:
-                outcome = "nothing to revert: %s does not exist" % target.interface
-                break
-            job = core.Job(target.interface, None, "deleted", target.netns, target.direction,
-                           allow_management=True, field="ttl")
-            core.converge([job])
-            commands, reverted = job.result["commands"], job.result["before"]
-            outcome = "reverted" if commands else "nothing to revert: no owned objects"
-            break
-        except NamespaceNotFound as e:
-            outcome = "nothing to revert: %s" % e
-            break
-        except (errors.ModuleError, NetlinkError, OSError) as e:
-            outcome = "revert failed: %s" % e
-            if attempt + 1 < REVERT_ATTEMPTS:
-                time.sleep(1.0)
+    outcome, commands, reverted = target.revert(rec)
     fired = dict(rec, fired_at=time.time(), outcome=outcome, commands=commands, reverted=reverted)
     _dump(target.fired_path, fired)
     _unlink(target.record_path)
+    shown = "; ".join(commands[:LOG_COMMANDS])
+    if len(commands) > LOG_COMMANDS:
+        shown += "; (and %d more, in %s)" % (len(commands) - LOG_COMMANDS, target.fired_path)
     log("TTL of %s expired (ttl %s, armed %s, deadline %s): %s%s" % (
         target.where(), schedule.format_duration(rec["ttl"]), _iso(rec.get("armed_at")), _iso(rec["deadline"]),
-        outcome, "; " + "; ".join(commands) if commands else ""))
+        outcome, "; " + shown if commands else ""), target)
     return fired
+
+
+def target_of(rec):
+    """The Target an arm record is for (a netem interface, or a target of another kind, see KINDS)."""
+    kind = rec.get("kind")
+    if kind:
+        if kind not in KINDS:
+            raise ValueError("a TTL record of unknown kind %r" % (kind,))
+        return importlib.import_module(KINDS[kind]).target_of(rec)
+    return Target.of(rec)
 
 
 def main(argv):
@@ -688,12 +731,12 @@ def main(argv):
     if rec is None:
         log("nothing armed in %s (disarmed, or already reverted)" % path)
         return 0
-    target = Target.of(rec)
+    target = target_of(rec)
     stop_runner(target)  # a schedule first: no step may land after the revert
     with Lock(target):
         rec = read_record(target)
         if rec is None:
-            log("nothing armed for %s (disarmed, or from before a reboot)" % target.where())
+            log("nothing armed for %s (disarmed, or from before a reboot)" % target.where(), target)
             return 0
         fire(target, rec)
     _unlink(target.runner_path)
@@ -903,8 +946,47 @@ def disarm(target):
         _systemd_disarm(target)
     _unlink(target.runner_path)
     if rec is not None:
-        log("TTL of %s disarmed" % target.where())
+        log("TTL of %s disarmed" % target.where(), target)
     return rec
+
+
+def arm_target(target, seconds, fields):
+    """Arm, or re-arm (a heartbeat), a TTL without a schedule on a target of any kind; (record before, record now).
+
+    fields go into the record as they are (what the target's revert needs). A live watchdog of the target is
+    told the new deadline (SIGUSR1); otherwise a new one is started, or the systemd timer (re)started. If the
+    host cannot be made to enforce it, the record from before is put back and the error raised.
+    """
+    mech = mechanism()
+    with Lock(target):
+        rec = read_record(target)
+        runner = read_runner(target)
+        now, mono = time.time(), time.monotonic()
+        live = rec is not None and alive(runner) and runner.get("token") == rec.get("token")
+        keep = live and mech == "watchdog"
+        new = dict(fields, version=1, ttl=seconds, armed_at=now, deadline=now + seconds, deadline_mono=mono + seconds,
+                   boot_id=boot_id(), mechanism=mech, first_armed_at=rec["first_armed_at"] if rec else now,
+                   rearms=rec.get("rearms", 0) + 1 if rec else 0, token=rec["token"] if keep else _token(),
+                   schedule=None)
+        if target.kind:
+            new["kind"] = target.kind
+        if mech == "systemd":
+            new["unit"] = unit_name(target)
+        _dump(target.record_path, new)  # a runner with another token stands down at its next wake-up
+    try:
+        if live and not keep:
+            stop_runner(target)
+        if mech == "systemd":
+            _systemd_arm(target, seconds)
+        elif keep:
+            os.kill(int(runner["pid"]), signal.SIGUSR1)
+        else:
+            spawn(target, None, True, new["token"])
+    except BaseException:
+        with Lock(target):
+            _restore(target, rec)
+        raise
+    return rec, new
 
 
 def after(runs, check_mode=False):
@@ -958,7 +1040,7 @@ def failed(runs):
             elif tr.stopped is not None and tr.removing and tr.rec is not None:
                 _drop_schedule(tr.target)  # state absent failed: the TTL it would have disarmed stands
         except (OSError, errors.ModuleError) as e:
-            log("could not restore the TTL of %s after a failed run: %s" % (tr.target.where(), e))
+            log("could not restore the TTL of %s after a failed run: %s" % (tr.target.where(), e), tr.target)
 
 
 class NoHangup:
