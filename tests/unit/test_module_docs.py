@@ -14,6 +14,7 @@ from ansible_collections.aifabric.emulation.plugins.modules import vlan as vlan_
 
 MODULES = {"netem": (netem_module, netem_argspec), "vlan": (vlan_module, vlan_argspec),
            "roce": (roce_module, roce_argspec), "fabric": (fabric_module, fabric_argspec)}
+MODULES["workload"] = tuple(__import__("ansible_collections.aifabric.emulation.plugins." + m, fromlist=["_"]) for m in ("modules.workload", "module_utils.workload.argspec"))
 
 # Modules an example may use around the module's own tasks (FQCN, parameters not checked here).
 HELPER_MODULES = ("ansible.builtin.debug", "ansible.builtin.assert")
