@@ -78,6 +78,7 @@ STOPS = (signal.SIGTERM, signal.SIGINT)
 COMM = "aifabric-ttl"
 SPAWN_TIMEOUT = 60.0  # seconds to wait for a new watchdog's "ready" (process starts are slow under TCG)
 STOP_TIMEOUT = 10.0
+STATUS_EVERY = 1.0  # seconds between progress writes of a running schedule
 REVERT_ATTEMPTS = 3
 MECHANISM_ENV = "AIFABRIC_TTL_MECHANISM"
 SYSTEMD_MARK = "/run/systemd/system"
@@ -510,6 +511,7 @@ class Watchdog:
         self.session = None
         self.state = "waiting"
         self.pid = self.start = None
+        self.written = 0.0
 
     def main(self, ready_fd):
         signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
@@ -543,6 +545,7 @@ class Watchdog:
             if final or self.runner.done:
                 info["lateness_ms"] = [round(x * 1000.0, 3) for x in self.runner.lateness]
         _dump(self.target.runner_path, info)
+        self.written = time.monotonic()
 
     def loop(self):
         rec = read_record(self.target)
@@ -565,12 +568,16 @@ class Watchdog:
                 return 0
             due = self.sync(rec)
             if due is not None and now >= due:
+                step = self.runner.steps[self.runner.index]
                 self.runner.step(time.monotonic)
                 if self.runner.done:
                     self.state = "failed" if self.runner.error else "done"
                     if self.runner.error:
                         log("schedule on %s stopped: %s" % (self.target.where(), self.runner.error))
-                self.write_status()
+                # a step is one request; the status file is written when it matters (the link, the end)
+                # and otherwise at most once a second
+                if self.runner.done or step.kind == "link" or time.monotonic() - self.written > STATUS_EVERY:
+                    self.write_status()
                 continue
             if self.runner is not None and self.runner.done and not self.revert:
                 self.stand_down(self.state)
@@ -602,8 +609,7 @@ class Watchdog:
             if index is None:
                 self.runner.error = "device %s not found" % (device or "(the IFB of %s)" % self.target.interface)
                 log("schedule on %s not started: %s" % (self.target.where(), self.runner.error))
-            self.state = "running"
-            self.write_status()
+            self.state = "running"  # written after the first step, which is due now
             _realtime(True)
         if self.runner.done:
             _realtime(False)
