@@ -210,8 +210,8 @@ def test_missing_address_is_named_without_waiting(broken):
     assert time.monotonic() - t0 < 3.0  # refused at once, not lost
     rail1 = v["reachability"]["planes"]["rail1"]
     assert sorted(map(tuple, rail1["unreachable"])) == sorted(
-        [("server3", s) for s in ("server0", "server1", "server2")] + [(s, "server3") for s in
-                                                                      ("server0", "server1", "server2")])
+        [("server3", s) for s in ("server0", "server1", "server2")]
+        + [(s, "server3") for s in ("server0", "server1", "server2")])
     reasons = dict(((f["from"], f["to"]), f["reason"]) for f in v["reachability"]["failures"])
     assert reasons[("server3", "server0")] == ("not sent: the sender server3/rail1 cannot open a socket on %s (rail1): "
                                                "Cannot assign requested address" % address)

@@ -84,7 +84,7 @@ def test_endpoints_and_planes_rail():
     assert [e.label for e in eps] == ["server%d/rail%d" % (i, k) for i in range(4) for k in range(2)]
     by = probe.planes(eps)
     assert list(by) == ["rail0", "rail1"] and [e.server for e in by["rail1"]] == ["server0", "server1", "server2",
-                                                                                   "server3"]
+                                                                                  "server3"]
     e = by["rail1"][2]
     assert (e.netns, e.dev, e.leaf, e.mtu, e.link) == ("u-server2", "rail1", "rail1", 9000, "server2~rail1")
     assert e.address == p["nodes"]["server2"]["interfaces"]["rail1"]["address"].split("/")[0]
@@ -204,9 +204,9 @@ def _data(**over):
                            "over_detail": "refused by the sender (EMSGSIZE, MTU 9000)", "cached_mtu": None}],
                 "checked": 1, "failed": 0},
         "ecmp": {"skipped": None, "experiments": [{"leaf": "leaf0", "from": "server0/fab0", "to": "server2/fab0",
-                                                    "flows": 64, "received": 64, "tiers": [
-                                                        {"tier": "spines", "nodes": ["spine0", "spine1"],
-                                                         "shares": [0.4531, 0.5469], "imbalance": 1.094}]}]},
+                                                   "flows": 64, "received": 64, "tiers": [
+                                                       {"tier": "spines", "nodes": ["spine0", "spine1"],
+                                                        "shares": [0.4531, 0.5469], "imbalance": 1.094}]}]},
         "links": {"links": 2, "ends": 3, "sampled": []},
     }
     data.update(over)
@@ -233,7 +233,7 @@ def test_summary_of_a_broken_fabric_shows_the_matrix_and_problems():
     kernel = {"qdisc": "htb", "rate_bit": 50000000, "delay_us": 0, "mtu": 9000}
     plan_end = dict(kernel, rate_bit=100000000)
     links = {"links": 1, "ends": 1, "sampled": [{"link": "leaf0~spine0", "node": "leaf0", "ifname": "spine0",
-                                                  "ok": False, "kernel": kernel, "plan": plan_end}]}
+                                                 "ok": False, "kernel": kernel, "plan": plan_end}]}
     lines = probe.summary_lines("f1", _data(ok=False, problems=["one", "two"], reachability=reach, links=links,
                                             ecmp={"skipped": "l2 mode", "experiments": []}))
     assert lines[0] == "fabric f1 on localhost: validation FAILED (2 problems) in 0.03 s (3 servers, 3 endpoints)"

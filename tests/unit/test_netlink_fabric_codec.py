@@ -16,7 +16,6 @@ clock 1000/64 ticks per µs, hz 1e9), taken with
   route   ip route add 10.7.0.0/16 via 10.5.0.2 dev d0 proto static
 """
 import base64
-import socket
 import struct
 import zlib
 

@@ -70,7 +70,7 @@ def test_junit_one_testcase_per_point_and_a_breach_fails(runs):
 
 
 def test_thresholds_decide_pass_and_fail(runs):
-    d, spec, _ = runs["one_axis"]
+    d, spec, _summary = runs["one_axis"]
     recs = results.Store(d).records()
     strict = dict(spec, thresholds={"max_jct_ratio": 1.05})
     loose = dict(spec, thresholds={"max_jct_ratio": 5.0, "max_step_p99_ratio": 5.0})
@@ -84,7 +84,7 @@ def test_thresholds_decide_pass_and_fail(runs):
 
 
 def test_no_baseline_is_an_error_in_junit(tmp_path, runs):
-    d, spec, _ = runs["one_axis"]
+    d, spec, _summary = runs["one_axis"]
     recs = [r for r in results.Store(d).records() if r["kind"] == "point"]
     s = outputs.summarize(spec, recs)
     assert all(p["verdict"] in ("no_baseline", "error") for p in s["points"])

@@ -108,13 +108,13 @@ def run_bisect(s, curve, noise=0.02, seed=1, baseline_n=5):
 
     def jct(x):
         return 10.0 * curve(x) * math.exp(rng.gauss(0, noise))
-    recs = [results.make_record(s, None, [{"jct_s": jct(None)} for _ in range(baseline_n)], kind="baseline")]
+    recs = [results.make_record(s, None, [{"jct_s": jct(None)} for _i in range(baseline_n)], kind="baseline")]
     b = plan.Bisect(s)
-    for _ in range(100):
+    for _step in range(100):
         p = b.next(recs)
         if p is None:
             break
-        recs.append(results.make_record(s, p, [{"jct_s": jct(p["numeric"][axis])} for _ in range(s["repeats"])]))
+        recs.append(results.make_record(s, p, [{"jct_s": jct(p["numeric"][axis])} for _i in range(s["repeats"])]))
     return recs, b.trace(recs)
 
 
@@ -141,7 +141,7 @@ def test_bisect_on_a_rate_searches_downwards(tmp_path):
 
     def curve(mbit):  # JCT grows as the uplinks get slower: 1.2x at 200 Mbit/s
         return 1.0 if mbit is None else 1.0 + 0.2 * (200.0 / mbit)
-    _, trace = run_bisect(s, curve, noise=0.01)
+    _recs, trace = run_bisect(s, curve, noise=0.01)
     assert trace["status"] == "converged", trace
     assert trace["good"] > trace["bad"]  # good: the faster end
     assert trace["bad"] - 15 <= 200 <= trace["good"] + 15, trace
@@ -150,10 +150,10 @@ def test_bisect_on_a_rate_searches_downwards(tmp_path):
 
 def test_bisect_not_crossed_and_crossed_at_good(tmp_path):
     s = sweep(tmp_path, [{"param": "loss"}], {"bisect": {"low": "0%", "high": "0.5%"}})
-    _, trace = run_bisect(s, loss_curve, noise=0.005)
+    _recs, trace = run_bisect(s, loss_curve, noise=0.005)
     assert trace["status"] == "not_crossed" and len(trace["probes"]) == 1
     s = sweep(tmp_path, [{"param": "loss"}], {"bisect": {"low": "2%", "high": "5%"}})
-    _, trace = run_bisect(s, loss_curve, noise=0.005)
+    _recs, trace = run_bisect(s, loss_curve, noise=0.005)
     assert trace["status"] == "crossed_at_good" and len(trace["probes"]) == 2
 
 
@@ -167,7 +167,7 @@ def test_bisect_stops_at_max_probes(tmp_path):
 def test_bisect_ambiguous_probe_is_probed_again_then_decided_by_the_estimate(tmp_path):
     s = sweep(tmp_path, [{"param": "loss"}], {"bisect": {"low": "0%", "high": "2%", "tolerance": "0.6%",
                                                          "reprobes": 1, "probe_bounds": False}}, repeats=2)
-    _, trace = run_bisect(s, lambda x: 1.0 if x is None else 1.2, noise=0.05)  # the midpoint sits on the target
+    _recs, trace = run_bisect(s, lambda x: 1.0 if x is None else 1.2, noise=0.05)  # the midpoint sits on the target
     first = trace["probes"][0]
     assert first["value"] == "1%" and first["decision"] is None  # CI holds 1.2: probe again
     second = trace["probes"][1]

@@ -287,7 +287,7 @@ def _open_udp(spec, dev, pmtudisc=IP_PMTUDISC_DO):
         if s is not None:
             s.close()
         spec.error = "%s cannot open a socket on %s%s: %s" % (spec.label, spec.address, " (%s)" % dev if dev else "",
-                                                             e.strerror or e)
+                                                              e.strerror or e)
         return spec
     spec.sock, spec.fd, spec.port = s, s.fileno(), s.getsockname()[1]
     return spec
@@ -1010,7 +1010,7 @@ class Validator:
                 if diffs:
                     out["ok"] = False
                     self.problems.append("link %s at %s/%s: %s" % (l["id"], end["node"], end["ifname"],
-                                                                  "; ".join(diffs)))
+                                                                   "; ".join(diffs)))
         out["links"] = len(picked)
         out["ends"] = len(out["sampled"])
         self.elapsed["links"] = round(time.monotonic() - t0, 3)
@@ -1138,7 +1138,7 @@ def summary_lines(fabric, data):
             lines.extend(format_matrix(p["servers"], p["matrix"]))
     for f in reach["failures"][:10]:
         lines.append("  %s: %s -> %s (%s -> %s): %s" % (f["plane"], f["from"], f["to"], f["from_address"],
-                                                          f["to_address"], f["reason"]))
+                                                        f["to_address"], f["reason"]))
     if len(reach["failures"]) > 10:
         lines.append("  ... and %d more" % (len(reach["failures"]) - 10))
     mtu = data["mtu"]

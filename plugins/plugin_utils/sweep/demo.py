@@ -50,7 +50,7 @@ def slowdown(numeric):
 
 def _repeats(rng, factor, n, fail=False):
     out = []
-    for _ in range(n):
+    for _repeat in range(n):
         if fail:
             out.append({"jct_s": None, "step_p50_s": None, "step_p99_s": None, "metrics": {}, "ok": False,
                         "error": "workload timed out after 600 s"})

@@ -46,7 +46,10 @@ def fmt_ratio(r, digits=3, pretty=False):
         return "n/a"
     if r.get("low") is None:
         return "%.*g%s (no CI: fewer than 2 repeats)" % (digits, r["ratio"], times)
-    return "%.*g%s (95%% CI %.*g%s%.*g)" % (digits, r["ratio"], times, digits, r["low"], dash, digits, r["high"])
+
+    def num(x):
+        return "%.*g" % (digits, x)
+    return "%s%s (95%% CI %s%s%s)" % (num(r["ratio"]), times, num(r["low"]), dash, num(r["high"]))
 
 
 def point_name(values_or_labels):
@@ -272,8 +275,8 @@ def junit_text(summary):
     elif b["status"] == "failed":
         ET.SubElement(case, "error", {"message": "the baseline workload failed in every repeat", "type": "baseline"})
     else:
-        ET.SubElement(case, "system-out").text = "JCT median %.6g s over %d repeats" % (b["jct_s"]["median"],
-                                                                                      b["jct_s"]["n"])
+        ET.SubElement(case, "system-out").text = "JCT median %.6g s over %d repeats" % (
+            b["jct_s"]["median"], b["jct_s"]["n"])
     for p in points:
         name = "point %d: %s" % (p["probe"] if p["probe"] is not None else p["index"], point_name(p["labels"]))
         case = ET.SubElement(suite, "testcase", {"classname": classname, "name": name,

@@ -221,7 +221,7 @@ class Bisect:
         def decide(base):
             """(point to run, None), (None, crossed: bool), or (None, None) when no probe is left."""
             asked = 0
-            for _ in range(o["reprobes"] + 1):
+            for _attempt in range(o["reprobes"] + 1):
                 if probe[0] >= o["max_probes"]:
                     break
                 point, decision = ask(base)

@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import base64
 import io
+import math
 import os
 
 import jinja2
@@ -103,7 +104,7 @@ def axis_plots(spec, summary):
                 ax.set_xscale("log")
                 ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: "%g" % v))
             ax.set_xlabel("%s (%s) on %s" % (ax_spec["param"].replace("_", " "), ax_spec["unit"],
-                                              outputs.describe_links(ax_spec["links"])))
+                                             outputs.describe_links(ax_spec["links"])))
         else:
             ax.set_xticks(range(len(ax_spec["values"])))
             ax.set_xticklabels([outputs_label(v) for v in ax_spec["values"]])
@@ -133,7 +134,7 @@ def heatmap(spec, summary):
     ax_x, ax_y = varying
     xl = [outputs_label(v) for v in ax_x["values"]]
     yl = [outputs_label(v) for v in ax_y["values"]]
-    grid = [[float("nan")] * len(xl) for _ in yl]
+    grid = [[float("nan")] * len(xl) for _row in yl]
     failed = []
     for p in summary["points"]:
         r = p["jct_ratio"]["ratio"]
@@ -144,12 +145,12 @@ def heatmap(spec, summary):
             failed.append(cell)
     fig, ax = plt.subplots(figsize=(1.2 * len(xl) + 2.8, 0.7 * len(yl) + 2.2))
     im = ax.imshow(grid, cmap="RdYlGn_r", vmin=1.0, vmax=max([summary["target"] * 1.5] +
-                                                                [v for row in grid for v in row if v == v]),
+                                                             [v for row in grid for v in row if not math.isnan(v)]),
                    origin="lower", aspect="auto")
     for yi, row in enumerate(grid):
         for xi, v in enumerate(row):
-            if v == v:
-                r, g, b, _ = im.cmap(im.norm(v))
+            if not math.isnan(v):
+                r, g, b, _alpha = im.cmap(im.norm(v))
                 ax.text(xi, yi, "%.2f" % v, ha="center", va="center", fontsize=9,
                         color="black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white")
     for yi, xi in failed:
@@ -290,7 +291,7 @@ def fabric_plot(spec):
     ax.set_ylim(-0.5, len(tiers) - 0.5)
     ax.axis("off")
     ax.set_title("Fabric %s (%s, %s): %d of %d links impaired" % (p["fabric"], p["kind"], p["mode"], len(impaired),
-                                                                   len(p["links"])))
+                                                                  len(p["links"])))
     fig.tight_layout()
     return {"title": "Fabric", "png": _png(fig),
             "caption": "Servers at the bottom, then leaves (rails), spines and super-spines. Red links carry the "
@@ -362,4 +363,3 @@ def write(run_dir, spec=None, summary=None):
     path = os.path.join(run_dir, REPORT)
     results.write_text(path, render(spec, summary))
     return path
-

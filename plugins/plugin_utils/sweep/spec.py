@@ -246,7 +246,7 @@ def _axis(i, axis, plan, targets):
     if param not in PARAMS:
         raise ValidationError(path + ".param", "%r is not a netem parameter the sweep knows; use one of %s"
                               % (param, ", ".join(sorted(PARAMS))))
-    kind, _, _, monotone = PARAMS[param]
+    kind, _section, _key, monotone = PARAMS[param]
     name = axis.get("name") or param
     if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9_.-]{1,64}$", name):
         raise ValidationError(path + ".name", "%r: use 1-64 letters, digits, '_', '.' or '-'" % (name,))
@@ -358,9 +358,9 @@ def _bisect(body, path, axes, repeats):
 
     low = bound("low", min(bases) if bases else None)
     high = bound("high", max(bases) if len(bases) > 1 else None)
-    if not high > low:
+    if high <= low or math.isnan(high) or math.isnan(low):  # NaN is never above low
         raise ValidationError(path + ".high", "%s must be above low (%s)" % (format_value(kind, high),
-                                                                           format_value(kind, low)))
+                                                                             format_value(kind, low)))
     scale_kind = body.get("scale") or "linear"
     if scale_kind not in ("linear", "log"):
         raise ValidationError(path + ".scale", "%r: scale is linear or log" % (scale_kind,))

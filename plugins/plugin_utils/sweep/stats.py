@@ -105,7 +105,7 @@ def t_quantile(p, df):
     lo, hi = 0.0, 1.0
     while t_cdf(hi, df) < p:
         hi *= 2.0
-    for _ in range(200):
+    for _step in range(200):
         mid = (lo + hi) / 2.0
         if t_cdf(mid, df) < p:
             lo = mid
@@ -118,7 +118,7 @@ def t_quantile(p, df):
 
 def normal_quantile(p):
     lo, hi = 0.0, 40.0
-    for _ in range(200):
+    for _step in range(200):
         mid = (lo + hi) / 2.0
         if 0.5 * math.erfc(-mid / math.sqrt(2)) < p:
             lo = mid
@@ -201,7 +201,7 @@ def repeat_busbw(repeat):
     """A repeat's bus bandwidth (busbw_gbps units) from its figures, or None."""
     m = dict(repeat.get("metrics") or {})
     m.update((k, v) for k, v in repeat.items() if k in ("busbw_gbps", "algbw_gbps", "ranks", "collective", "bytes",
-                                                          "time_s") and v is not None)
+                                                        "time_s") and v is not None)
     if m.get("busbw_gbps") is not None:
         return float(m["busbw_gbps"])
     algbw = m.get("algbw_gbps")
