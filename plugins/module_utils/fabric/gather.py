@@ -376,10 +376,16 @@ def read_qdiscs(session, state, by_index):
                                                                          d["cbuffer"], d["quantum"])}
 
 
-def read_qdisc_facts(session, name):
+def read_qdisc_facts(session, name, indexes=None):
     """(NsState with only the qdiscs read, {ifname: ifindex}) of namespace `name`: one link dump (no details),
-    one qdisc dump, the htb classes by get. What a step that changes only impairments reads."""
+    one qdisc dump, the htb classes by get. What a step that changes only impairments reads.
+
+    indexes: {ifname: ifindex} known from before (links this run did not change): no link dump, no mark read.
+    """
     state = NsState(name)
+    if indexes is not None:
+        read_qdiscs(session, state, dict((i, n) for n, i in indexes.items()))
+        return state, indexes
     by_index = {}
     for l in rtnl.dump_links(session):
         by_index[l["index"]] = l["name"]

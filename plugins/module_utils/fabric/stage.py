@@ -926,7 +926,7 @@ class Stager:
             have = self.haves[name]
             st.mark, st.sysctls, st.links = have.mark, dict(have.sysctls), have.links
             st.addresses, st.routes = have.addresses, have.routes
-            real, _indexes = g.read_qdisc_facts(self.session(name), name)
+            real, _indexes = g.read_qdisc_facts(self.session(name), name, self.indexes.get(name))  # links unchanged
             st.qdiscs = g.with_dists(real, dists.get(name, {})).qdiscs
             return st
         return g.with_dists(g.read_facts(self.session(name), name, self.sysctl_keys), dists.get(name, {}))
@@ -1259,7 +1259,12 @@ def _dists(impaired):
 
 def _qdisc_view(st):
     """The qdiscs part of a namespace's view: all that a step that changes only impairments reads."""
-    return {"qdiscs": st.view()["qdiscs"]}
+    qdiscs = {}
+    for ifname in sorted(st.qdiscs):
+        entry = g.qdisc_view(st.qdiscs[ifname])
+        if entry:
+            qdiscs[ifname] = entry
+    return {"qdiscs": qdiscs}
 
 
 def _harmless(failure):
