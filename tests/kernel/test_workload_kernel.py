@@ -21,7 +21,6 @@ import uuid
 
 import pytest
 
-import netlab  # noqa: F401  (puts the collection on sys.path)
 from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import compile as compiler, stage
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import netns
@@ -152,7 +151,7 @@ def test_concurrent_rings_launch_every_time(fab):
     # shared session directory tree one launch in five hung or failed (PMIx store errors) before each orted
     # got a tree of its own
     fab.stage("1gbit")
-    for _ in range(3):
+    for _launch in range(3):
         out = core.run({"type": "allreduce", "fabric": fab.name, "steps": 1, "bytes": "64KiB", "timeout": "30s"})
         assert len(out["per_rail"]) == RAILS and out["raw"]["wrong"] == 0
     assert leftovers() == []

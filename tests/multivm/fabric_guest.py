@@ -77,7 +77,9 @@ def probes(plan, role):
     def probe(what, node, dev, dst, size=None, reply=True):
         return {"what": what, "node": node, "dev": dev, "dst": dst, "size": size, "reply": reply}
 
-    mgmt = lambda node: plan["nodes"][node]["management_address"]  # noqa: E731
+    def mgmt(node):
+        return plan["nodes"][node]["management_address"]
+
     if role == "a":
         return [probe("same rail", "server0", "rail0", _address(plan, "server2", "rail0")),
                 probe("rail0 to rail1 through the spines", "server0", "rail0", _address(plan, "server2", "rail1")),
@@ -256,7 +258,7 @@ def observe(plan, host, role):
 
 
 def root_links():
-    proc, _ = _spawn(["ip", "-j", "-d", "link", "show"])
+    proc, _extra = _spawn(["ip", "-j", "-d", "link", "show"])
     out, _err = proc.communicate(timeout=60)
     return json.loads(out)
 

@@ -7,14 +7,16 @@ from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import a
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import argspec as netem_argspec
 from ansible_collections.aifabric.emulation.plugins.module_utils.roce import argspec as roce_argspec
 from ansible_collections.aifabric.emulation.plugins.module_utils.vlan import argspec as vlan_argspec
+from ansible_collections.aifabric.emulation.plugins.module_utils.workload import argspec as workload_argspec
 from ansible_collections.aifabric.emulation.plugins.modules import fabric as fabric_module
 from ansible_collections.aifabric.emulation.plugins.modules import netem as netem_module
 from ansible_collections.aifabric.emulation.plugins.modules import roce as roce_module
 from ansible_collections.aifabric.emulation.plugins.modules import vlan as vlan_module
+from ansible_collections.aifabric.emulation.plugins.modules import workload as workload_module
 
 MODULES = {"netem": (netem_module, netem_argspec), "vlan": (vlan_module, vlan_argspec),
            "roce": (roce_module, roce_argspec), "fabric": (fabric_module, fabric_argspec)}
-MODULES["workload"] = tuple(__import__("ansible_collections.aifabric.emulation.plugins." + m, fromlist=["_"]) for m in ("modules.workload", "module_utils.workload.argspec"))
+MODULES["workload"] = (workload_module, workload_argspec)
 
 # Modules an example may use around the module's own tasks (FQCN, parameters not checked here).
 HELPER_MODULES = ("ansible.builtin.debug", "ansible.builtin.assert")

@@ -65,13 +65,13 @@ def main(argv):
     sends = [array.array("f", [float(rank + 1)]) * c for c in counts]
     recvs = [array.array("f", bytes(4 * c)) for c in counts]
     bufs = [([s, MPI.FLOAT], [r, MPI.FLOAT]) for s, r in zip(sends, recvs)]
-    for _ in range(opts["warmup"]):  # connections are opened lazily: not inside step 1
+    for _warm in range(opts["warmup"]):  # connections are opened lazily: not inside step 1
         for send, recv in bufs:
             comm.Allreduce(send, recv, op=MPI.SUM)
     comm.Barrier()
     steps, comms = [], []
     t_job = MPI.Wtime()
-    for _ in range(opts["steps"]):
+    for _step in range(opts["steps"]):
         t0 = MPI.Wtime()
         if opts["compute"] > 0:
             time.sleep(opts["compute"])
@@ -104,4 +104,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    raise SystemExit(main(sys.argv[1:]))  # a rank program run by mpirun, not an Ansible module

@@ -168,7 +168,7 @@ class Job:
         end = time.monotonic() + GRACE_S
         while time.monotonic() < end and (marked_pids(self.marker) or any(p.ended is None for p in self.procs)):
             time.sleep(0.05)
-        for _ in range(20):
+        for _attempt in range(20):
             left = marked_pids(self.marker)
             if not left and all(p.ended is not None for p in self.procs):
                 break

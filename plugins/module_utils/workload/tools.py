@@ -281,7 +281,7 @@ def command(job, ranks, check_mode=False):
                               raw={"check_mode": True})
     job_run = runner.Job(job["timeout_s"], job["env"])
     try:
-        procs = [job_run.start("command" if i is None else "rank%d" % i, argv, env) for i, argv, env in planned]
+        procs = [job_run.start("command" if i is None else "rank%s" % i, argv, env) for i, argv, env in planned]
         job_run.wait(procs)
     finally:
         job_run.close()
