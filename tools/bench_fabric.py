@@ -328,6 +328,7 @@ def main():
     sizes = [int(s) for s in args.sizes.split(",")]
     methods = [m for m in args.methods.split(",") if m]
     rows = []
+    load_before = os.getloadavg()
     OBSERVER.append(Observer())
     try:
         for rep in range(args.reps):
@@ -338,7 +339,8 @@ def main():
                     rows.append(one(method, size, rep, args.link_teardown_max))
     finally:
         OBSERVER[0].close()
-    result = {"environment": environment(tool="bench_fabric"), "sizes": sizes, "reps": args.reps,
+    env = environment(tool="bench_fabric", loadavg_before=load_before, loadavg_after=os.getloadavg())
+    result = {"environment": env, "sizes": sizes, "reps": args.reps,
               "summary": summary(rows, sizes), "rows": rows}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:

@@ -94,8 +94,8 @@ def root_links():
 def htb_class(ns, dev):
     """rate, ceil, burst, cburst, quantum of htb class 1:1 from `tc -d class show` (text: tc 6.1 has no JSON here)."""
     text = sh("tc -n %s -d class show dev %s classid 1:1" % (ns, dev)).stdout
-    m = re.search(r"class htb 1:1 root prio 0 quantum (\d+) rate (\S+) ceil (\S+) .*burst (\S+)/\d+ mpu 0b "
-                  r"cburst (\S+)/", text)
+    m = re.search(r"class htb 1:1 root (?:leaf \S+ )?prio 0 quantum (\d+) rate (\S+) ceil (\S+) "
+                  r".*burst (\S+)/\d+ mpu 0b cburst (\S+)/", text)
     assert m, text
     return m.groups()
 
