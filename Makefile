@@ -33,13 +33,16 @@ test-unit: venv-ready  ## Unit tests (no privileges, no kernel; needs only an ex
 test-kernel: venv  ## Kernel tests in throwaway namespaces (root)
 	$(VENV)/pytest -q -rs tests/kernel
 
-# The guard's SSH-with-become test is about userspace (sshd, sudo, ansible's
-# process tree), which both guests share: it runs on the first kernel only.
-LAB_ONCE := tests/lab/test_guard_ssh.py
+# Tests about userspace, which both guests share, run on the first kernel only:
+# the guard's SSH-with-become test (sshd, sudo, ansible's process tree), the
+# TTL watchdogs (processes and timers; the netem change path they use is
+# covered on both kernels by test_netem_lab) and the fabric impairments (the
+# stager's netem overlay; netem itself is covered on both kernels).
+LAB_ONCE := tests/lab/test_guard_ssh.py tests/lab/test_netem_ttl_lab.py tests/lab/test_fabric_impair_lab.py
 
 test-lab: venv  ## Lab tests in the VM, on each Debian kernel
 	first=1; for k in $(KERNELS); do \
-	  if [ $$first = 1 ]; then skip=; else skip="--ignore $(LAB_ONCE)"; fi; first=0; \
+	  if [ $$first = 1 ]; then skip=; else skip="$(addprefix --ignore ,$(LAB_ONCE))"; fi; first=0; \
 	  tools/labvm --kernel $$k run -- $(VENV)/pytest -q -rs -p no:cacheprovider tests/lab $$skip || exit 1; \
 	done
 

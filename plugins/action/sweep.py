@@ -117,7 +117,9 @@ class ActionModule(ActionBase):
         total = planner.total_points(spec)
         left = max(0, total - len(points))
         eta = outputs.eta([r.get("duration_s") for r in points], left)
-        line = ("baseline: %d repeats, JCT %s s" % (len(repeats), stats.describe(stats.jcts(record)))
+        jct = stats.describe(stats.jcts(record))
+        line = ("baseline: %d repeats, JCT median %s s" % (len(repeats), "%.3g" % jct["median"] if jct.get("median")
+                                                           else "n/a")
                 if point is None else outputs.progress_line(point, len(points), total, ratio, eta))
         return {"progress": line, "status": record["status"], "ratio": ratio}
 
