@@ -35,12 +35,13 @@ from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import gather as g
 from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import impair, stage
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core
-from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model  # noqa: F401  pylint: disable=unused-import
-from ansible_collections.aifabric.emulation.plugins.module_utils.netem import render  # noqa: F401  pylint: disable=unused-import
+# imported for the revert's sake: stage.py imports them where it uses them, which may be after the payload is gone
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model, render
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import schedule, ttl
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import NetlinkError
 
 LOG_NAME = "aifabric-fabric-ttl"
+PRELOADED = (model, render)  # in memory before a watchdog is forked: the revert's stager uses them
 UNIT_PREFIX = "aifabric-fabric-"
 
 

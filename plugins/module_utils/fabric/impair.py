@@ -84,11 +84,21 @@ def _examples(names, limit=6):
 _RULES = {}
 
 
+def _freeze(value):
+    """A hashable copy of a rule (dicts, lists and scalars), cheaper than its JSON; TypeError if it is not one."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items() if v is not None))
+    if isinstance(value, list):
+        return ("[",) + tuple(_freeze(v) for v in value)
+    hash(value)
+    return (type(value).__name__, value)
+
+
 def _normalize_rule(rule, path, kernel_release):
     """model.normalize_rule, memoised on the rule's content: a sweep puts one rule on hundreds of ends."""
     try:
-        memo = (json.dumps(rule, sort_keys=True), kernel_release)  # a valid rule is valid at any path
-    except (TypeError, ValueError):
+        memo = (_freeze(rule), kernel_release)  # a valid rule is valid at any path
+    except TypeError:
         return model.normalize_rule(rule, path, kernel_release)
     found = _RULES.get(memo)
     if found is None:
@@ -203,15 +213,16 @@ def overlay(plan, impairments, host="localhost", kernel_release=None, path="impa
     ends = link_ends(plan)
     index = dict((ns.get("name"), i) for i, ns in enumerate(plan["namespaces"]))
     spaces = list(plan["namespaces"])
-    copied = set()
+    at = {}  # namespace index -> ({ifname: position in shaping}, {ifname: position in netem})
     for e in entries:
         i = index[e["netns"]]
-        if i not in copied:
+        if i not in at:
             spaces[i] = dict(spaces[i], shaping=list(spaces[i].get("shaping") or ()),
                              netem=list(spaces[i].get("netem") or ()))
-            copied.add(i)
+            at[i] = tuple(dict((x.get("ifname"), j) for j, x in enumerate(spaces[i][key]))
+                          for key in ("shaping", "netem"))
         ns = spaces[i]
-        _impair_end(ns, e, ends[(e["netns"], e["interface"])][0], shaper)
+        _impair_end(ns, e, ends[(e["netns"], e["interface"])][0], shaper, at[i])
         rule = e["rule"]
         out["impaired"].append({"netns": e["netns"], "interface": e["interface"], "direction": "egress",
                                 "link": e["link"], "node": e["node"], "rule": _user(rule), "rate_bit": e["rate_bit"],
@@ -228,9 +239,9 @@ def _user(rule):
     return user
 
 
-def _impair_end(ns, e, link, shaper):
+def _impair_end(ns, e, link, shaper, positions):
     ifname = e["interface"]
-    at = [j for j, s in enumerate(ns["shaping"]) if s.get("ifname") == ifname]
+    at = [positions[0][ifname]] if ifname in positions[0] else []
     if e["rate_bit"]:
         kind = ns["shaping"][at[0]].get("qdisc", "htb") if at else shaper
         shaped = compiler._shaping(ifname, kind, e["rate_bit"], int(link.get("mtu") or 1500))
@@ -238,11 +249,12 @@ def _impair_end(ns, e, link, shaper):
         if at:
             ns["shaping"][at[0]] = shaped
         else:
+            positions[0][ifname] = len(ns["shaping"])
             ns["shaping"].append(shaped)
     is_shaped = bool(at) or bool(e["rate_bit"])
     rate_bit = e["rate_bit"] or (ns["shaping"][at[0]].get("rate_bit") if at else None) or link.get("rate_bit") or 0
     parent = compiler.SHAPE_CLASS if is_shaped else "root"
-    old = [j for j, n in enumerate(ns["netem"]) if n.get("ifname") == ifname]
+    old = [positions[1][ifname]] if ifname in positions[1] else []
     base = ns["netem"][old[0]] if old else None
     if not e["netem"]:
         if base is not None:
@@ -263,6 +275,7 @@ def _impair_end(ns, e, link, shaper):
     if old:
         ns["netem"][old[0]] = entry
     else:
+        positions[1][ifname] = len(ns["netem"])
         ns["netem"].append(entry)
 
 

@@ -185,6 +185,13 @@ def _cidr(text, where):
         raise ValidationError(where, str(e))
 
 
+def _via(text):
+    """A nexthop's address, canonical (the common IPv4 case without ipaddress)."""
+    if isinstance(text, str) and _ipv4_fast(text + "/32") is not None:
+        return text
+    return str(ipaddress.ip_address(text))
+
+
 def _dst(text, where):
     if text in ("default", "0.0.0.0/0"):
         return "default"
@@ -246,7 +253,7 @@ def build_wants(plan, host, underlay_index=None):
                 if h.get("ifname") not in st.links:
                     raise ValidationError("%s.nexthops[%d].ifname" % (path, k), "%s is not an interface of %s"
                                           % (h.get("ifname"), st.name))
-                hops.append((str(ipaddress.ip_address(h["via"])) if h.get("via") else None, h["ifname"]))
+                hops.append((_via(h["via"]) if h.get("via") else None, h["ifname"]))
             if not hops:
                 raise ValidationError(path + ".nexthops", "a route needs at least one nexthop")
             st.routes[_dst(r.get("dst"), path + ".dst")] = tuple(sorted(hops))
