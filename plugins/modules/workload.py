@@ -285,7 +285,7 @@ options:
         type: int
         default: 29500
 notes:
-  - Nothing on the host is changed, so RV(changed) is always false.
+  - Nothing on the host is changed, so C(changed) is always false.
   - Hardware RoCE bypasses the kernel's qdiscs, so fabric impairments affect soft-RoCE (rdma_rxe) and TCP, never
     hardware RDMA (see C(docs/roce.md)).
 seealso:

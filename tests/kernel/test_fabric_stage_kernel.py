@@ -200,8 +200,8 @@ def test_l3_stage_reads_back_pings_across_rails_and_spines_and_restages_as_a_noo
         record = json.load(f)["localhost"]
     assert record["namespaces"] == [n["name"] for n in plan["namespaces"]] and record["spec_hash"] == plan["spec_hash"]
     assert "staging" not in record
-    assert res["after"]["%s-server0" % name]["qdiscs"]["rail0"] == {"qdisc": "htb", "rate_bit": 10**10,
-                                                                  "burst_bytes": 100000}
+    assert res["after"]["%s-server0" % name]["qdiscs"]["rail0"] == {
+        "qdisc": "htb", "rate_bit": 10**10, "burst_bytes": 100000}
 
     again = fab.converge(plan)
     assert not again["changed"] and again["requests"] == 0 and again["commands"] == []
@@ -578,9 +578,10 @@ def test_codecs_make_what_iproute2_makes(fab):
         return out
 
     assert links(a) == links(b)
-    assert sorted((l["ifname"], l["mtu"]) for l in ip_j(peer, "link", "show")) == [("lo", 65536), ("w0", 9000),
-                                                                                    ("w9", 9000)]
+    assert sorted((l["ifname"], l["mtu"]) for l in ip_j(peer, "link", "show")) == [
+        ("lo", 65536), ("w0", 9000), ("w9", 9000)]
     assert ip_j(a, "route", "show") == ip_j(b, "route", "show")
+
     def qdiscs(ns):
         out = tc_j(ns, "qdisc", "show")
         for q in out:
@@ -712,7 +713,6 @@ def test_compiled_plan_stages_pings_restages_and_tears_down(fab, case):
     for host in hosts:
         fab.teardown(host=host)
     assert fab.leftovers() == []
-
 
 
 def test_a_second_fabric_with_the_same_vnis_is_refused_by_the_kernel_and_leaves_nothing(fab):

@@ -111,9 +111,8 @@ def test_an_explicit_limit_and_a_seed_are_kept():
 def test_a_custom_distribution_table_is_sent_and_recorded_by_its_id(tmp_path):
     dist = tmp_path / "my.dist"
     dist.write_text("1 2 3 -4\n")
-    out = impair.overlay(PLAN, [imp("spine0", "u1-rail1", delay={"time": "1ms", "jitter": "500us",
-                                                                   "distribution": "custom",
-                                                                   "distribution_file": str(dist)})])
+    delay = {"time": "1ms", "jitter": "500us", "distribution": "custom", "distribution_file": str(dist)}
+    out = impair.overlay(PLAN, [imp("spine0", "u1-rail1", delay=delay)])
     n = by_if(ns_entry(out, "u1-rail1")["netem"], "spine0")
     item = g.impaired_netem_item(n)
     assert item["tables"][0] == [1, 2, 3, -4] and item["key"][-2].startswith("custom:")

@@ -372,8 +372,8 @@ def read_qdiscs(session, state, by_index):
                 state.qdiscs[ifname]["class"] = htb_class_item(d["rate"], buffer_ticks=d["buffer"],
                                                                quantum=d["quantum"])
             elif d is not None:
-                state.qdiscs[ifname]["class"] = {"kind": "htb", "key": ("htb", d["rate"], d["ceil"], d["buffer"],
-                                                                         d["cbuffer"], d["quantum"])}
+                key = ("htb", d["rate"], d["ceil"], d["buffer"], d["cbuffer"], d["quantum"])
+                state.qdiscs[ifname]["class"] = {"kind": "htb", "key": key}
 
 
 def read_qdisc_facts(session, name, indexes=None):

@@ -427,7 +427,10 @@ def diff(wants, haves, fresh=()):
                     change["master"] = item["master"] or ""
             if change:
                 ops.append(dict(change, wave="set", op="set-link", ns=ns, name=name, fresh=p is None))
-        gone = lambda name: (ns, name) in recreated or (ns, name) in deleted  # noqa: E731
+
+        def gone(name, ns=ns):
+            return (ns, name) in recreated or (ns, name) in deleted
+
         _diff_addresses(ops, ns, w, h, gone)
         _diff_routes(ops, ns, w, h, gone, ns in fresh)
         _diff_qdiscs(ops, ns, w, h, gone)
@@ -569,8 +572,8 @@ def render_op(op, host_netns=None):
         return _ip(ns) + "link add %s%s up netns %s type vxlan %s dstport %d" % (
             op["name"], mtu, op["target"], " ".join(parts), op["port"])
     if kind == "vlan":
-        return _ip(ns) + "link add link %s name %s%s up type vlan id %d" % (op["parent"], op["name"], mtu,
-                                                                             op["vlan_id"])
+        return _ip(ns) + "link add link %s name %s%s up type vlan id %d" % (
+            op["parent"], op["name"], mtu, op["vlan_id"])
     if kind == "set-link":
         words = []
         if "mtu" in op:
@@ -808,9 +811,9 @@ class Stager:
             headroom = VXLAN_HEADROOM[6 if ":" in (op.get("local") or op.get("remote") or "") else 4]
             if mtus[dev] is None or op["mtu"] + headroom <= mtus[dev]:
                 continue
-            what = "VXLAN %s in %s at MTU %d over %s (MTU %d): %d bytes of VXLAN headers leave room for %d, and " \
-                "the kernel would silently make it that" % (op["name"], op["target"], op["mtu"], dev, mtus[dev],
-                                                             headroom, mtus[dev] - headroom)
+            what = ("VXLAN %s in %s at MTU %d over %s (MTU %d): %d bytes of VXLAN headers leave room for %d, and "
+                    "the kernel would silently make it that" % (op["name"], op["target"], op["mtu"], dev, mtus[dev],
+                                                                headroom, mtus[dev] - headroom))
             klass = _link_class(self.plan, op["target"], op["name"])
             if klass:
                 raise ValidationError("links.%s.mtu" % klass, "%s; set links.%s.mtu (or the link's override) to at "
