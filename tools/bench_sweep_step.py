@@ -56,7 +56,7 @@ POINTS = {"rate": ({"rate": {"rate": "10gbit"}}, {"rate": {"rate": "20gbit"}}),
           "netem": ({"delay": {"time": "1ms"}, "loss": {"percent": "1%"}},
                     {"delay": {"time": "2ms"}, "loss": {"percent": "2%"}})}
 SAMPLE = 8
-TTL = 600
+TTL = 86400  # longer than the run: the teardown disarms it (a TTL that fires mid-run reverts the fabric)
 
 
 class Counter:

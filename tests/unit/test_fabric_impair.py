@@ -116,7 +116,7 @@ def test_a_custom_distribution_table_is_sent_and_recorded_by_its_id(tmp_path):
     n = by_if(ns_entry(out, "u1-rail1")["netem"], "spine0")
     item = g.impaired_netem_item(n)
     assert item["tables"][0] == [1, 2, 3, -4] and item["key"][-2].startswith("custom:")
-    assert impair.record(out)[0]["delay_dist"] == item["key"][-2]
+    assert impair.record(out)["impairments"][0]["delay_dist"] == item["key"][-2]
 
 
 def test_the_rule_of_a_sweep_point_goes_through_unchanged():
@@ -298,11 +298,17 @@ def test_views_and_end_views_show_the_impairment():
     assert end["netem"]["delay"]["time"] == "1010us"
 
 
-def test_the_record_keeps_what_the_kernel_cannot_show():
-    out = impair.overlay(PLAN, [imp("spine0", "u1-rail0", rate="10mbit")])
-    assert impair.record(out) == [{"netns": "u1-rail0", "interface": "spine0", "link": "rail0~spine0",
-                                   "rule": out["impaired"][0]["rule"], "rate_bit": 10 ** 7, "delay_dist": None,
-                                   "slot_dist": None}]
+def test_the_record_keeps_what_the_kernel_cannot_show_and_each_rule_once():
+    out = impair.overlay(PLAN, [imp("spine0", "u1-rail0", rate="10mbit"), imp("spine1", "u1-rail0", rate="10mbit"),
+                                imp("spine0", "u1-rail1", loss="1%", seed=9)], kernel_release="6.12.0")
+    rec = impair.record(out)
+    assert rec["impairment_rules"] == [out["impaired"][0]["rule"], {"loss": {"model": "random", "percent": "1%"},
+                                                                   "limit": out["impaired"][2]["rule"]["limit"]}]
+    assert rec["impairments"][0] == {"netns": "u1-rail0", "interface": "spine0", "link": "rail0~spine0", "rule": 0,
+                                     "seed": None, "rate_bit": 10 ** 7, "delay_dist": None, "slot_dist": None}
+    assert [e["rule"] for e in rec["impairments"]] == [0, 0, 1] and rec["impairments"][2]["seed"] == 9
+    back = impair.recorded(json.loads(json.dumps(rec)))
+    assert [e["rule"] for e in back] == [e["rule"] for e in out["impaired"]]  # seeds back in their rules
 
 
 # ------------------------------------------------------- module glue --

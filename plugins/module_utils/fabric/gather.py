@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import operator
+
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import netns as nsmod, rtnl, tc
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink.session import (
     NamespaceNotFound, NetlinkSession)
@@ -40,6 +42,8 @@ def netem_keys():
     if not _NETEM_KEYS:
         from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model
         _NETEM_KEYS.append(tuple(k for k in model.NETEM_KEYS if k != "seed"))  # the kernel picks a seed of its own
+        _NETEM_KEYS.append(operator.itemgetter(*_NETEM_KEYS[0]))
+        _NETEM_KEYS.append(tuple(i for i, k in enumerate(_NETEM_KEYS[0]) if k in ("gemodel", "gimodel", "slot")))
     return _NETEM_KEYS[0]
 
 
@@ -96,7 +100,21 @@ class NsState:
         return out
 
 
+_VIEWS = {}
+
+
 def qdisc_view(q):
+    """The plan's units of an interface's qdiscs; memoised on their keys (callers must not change the result)."""
+    memo = tuple((x["key"], x.get("seed")) if x else None for x in (q.get("root"), q.get("class"), q.get("leaf")))
+    found = _VIEWS.get(memo)
+    if found is None:
+        if len(_VIEWS) > 4096:
+            _VIEWS.clear()
+        found = _VIEWS[memo] = _qdisc_view(q)
+    return found
+
+
+def _qdisc_view(q):
     root, klass, leaf = q.get("root"), q.get("class"), q.get("leaf")
     out = {}
     if root is None:
@@ -128,14 +146,27 @@ def netem_params(item):
     return p
 
 
+_USER = {}
+
+
 def netem_user(item):
-    """A netem item in the netem module's rule form (no name), distribution tables by name."""
+    """A netem item in the netem module's rule form (no name), distribution tables by name.
+
+    Memoised on the item's key and seed (ends impaired alike share it); callers must not change the result.
+    """
+    memo = (item["key"], item.get("seed"))
+    found = _USER.get(memo)
+    if found is not None:
+        return found
     from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model
-    delay_id, slot_id = item["key"][-2:] if len(item["key"]) == len(netem_keys()) + 3 else (None, None)
+    delay_id, slot_id = item["key"][-2:]
     rule = {"name": "default", "match": None, "netem": netem_params(item), "auto_limit": False,
             "delay_dist": _dist(delay_id), "slot_dist": _dist(slot_id)}
     out = dict(model.rule_to_user(rule))
     out.pop("name", None)
+    if len(_USER) > 4096:
+        _USER.clear()
+    _USER[memo] = out
     return out
 
 
@@ -212,12 +243,12 @@ def netem_item(p, delay_dist=None, slot_dist=None, seed=None):
     """A netem item; its key ends with the ids of its distribution tables (None: none, "unknown": the kernel
     has one that cannot be read back). seed: a seed asked for, or the one the kernel reports (not in the key:
     the kernel picks one of its own when none is asked for)."""
-    key = ("netem",) + tuple(_hashable(p[k]) for k in netem_keys()) + (delay_dist, slot_dist)
-    return {"kind": "netem", "key": key, "seed": seed}
-
-
-def _hashable(value):
-    return tuple(value) if isinstance(value, list) else value  # a plan read back from JSON has lists
+    netem_keys()
+    values = _NETEM_KEYS[1](p)
+    for i in _NETEM_KEYS[2]:
+        if isinstance(values[i], list):  # a plan read back from JSON has lists
+            values = values[:i] + (tuple(values[i]),) + values[i + 1:]
+    return {"kind": "netem", "key": ("netem",) + values + (delay_dist, slot_dist), "seed": seed}
 
 
 def impaired_netem_item(n):

@@ -84,28 +84,26 @@ def _examples(names, limit=6):
 _RULES = {}
 
 
-def _freeze(value):
-    """A hashable copy of a rule (dicts, lists and scalars), cheaper than its JSON; TypeError if it is not one."""
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items() if v is not None))
-    if isinstance(value, list):
-        return ("[",) + tuple(_freeze(v) for v in value)
-    hash(value)
-    return (type(value).__name__, value)
-
-
 def _normalize_rule(rule, path, kernel_release):
     """model.normalize_rule, memoised on the rule's content: a sweep puts one rule on hundreds of ends."""
-    try:
-        memo = (_freeze(rule), kernel_release)  # a valid rule is valid at any path
-    except TypeError:
-        return model.normalize_rule(rule, path, kernel_release)
+    memo = (repr(rule), kernel_release)  # equal rules from one task print alike; a valid rule is valid at any path
     found = _RULES.get(memo)
     if found is None:
         if len(_RULES) > 4096:
             _RULES.clear()
         found = _RULES[memo] = model.normalize_rule(rule, path, kernel_release)
     return found
+
+
+def _seed(value, path, kernel_release):
+    """A rule's seed, checked as netem/model.py checks it (same messages)."""
+    seed = validate.optional_integer(value, path)
+    if not 0 <= seed < 2 ** 64:
+        raise ValidationError(path, "must be between 0 and 2^64-1")
+    if kernel_release is not None and model.kernel_version(kernel_release) < model.SEED_MIN_KERNEL:
+        raise ValidationError(path, "netem seed needs Linux %d.%d or newer; this host runs %s"
+                              % (model.SEED_MIN_KERNEL + (kernel_release,)))
+    return seed
 
 
 def normalize(impairments, plan, host="localhost", kernel_release=None, path="impairments"):
@@ -183,7 +181,15 @@ def normalize(impairments, plan, host="localhost", kernel_release=None, path="im
         if rules[0].get("match"):
             raise ValidationError(rpath + ".match", "a fabric end takes one rule for all its traffic; per-flow "
                                   "rules are the netem module's, on interfaces the fabric does not own")
-        rule = _normalize_rule(rules[0], rpath, kernel_release)
+        raw, seed = rules[0], rules[0].get("seed")
+        if seed is not None:  # a sweep gives every end a seed of its own: the rest of the rule is shared
+            raw = dict(raw, seed=None)
+        rule = _normalize_rule(raw, rpath, kernel_release)
+        user = _user(rule)
+        if seed is not None:
+            seed = _seed(seed, rpath + ".seed", kernel_release)
+            rule = dict(rule, netem=dict(rule["netem"], seed=seed))
+            user = dict(user, seed=seed)
         p = rule["netem"]
         for name in ("packet_overhead", "cell_size", "cell_overhead"):
             if p[name]:
@@ -192,7 +198,7 @@ def normalize(impairments, plan, host="localhost", kernel_release=None, path="im
         link, side = found
         out.append({"index": i, "path": where, "field": rpath, "netns": netns, "interface": interface,
                     "direction": "egress", "link": link.get("id"), "node": link["ends"][side].get("node"),
-                    "side": side, "rule": rule, "rate_bit": p["rate"] * 8 if p["rate"] else None,
+                    "side": side, "rule": rule, "user": user, "rate_bit": p["rate"] * 8 if p["rate"] else None,
                     "netem": any(p[k] for k in IMPAIRING)})
     return out
 
@@ -225,7 +231,7 @@ def overlay(plan, impairments, host="localhost", kernel_release=None, path="impa
         _impair_end(ns, e, ends[(e["netns"], e["interface"])][0], shaper, at[i])
         rule = e["rule"]
         out["impaired"].append({"netns": e["netns"], "interface": e["interface"], "direction": "egress",
-                                "link": e["link"], "node": e["node"], "rule": _user(rule), "rate_bit": e["rate_bit"],
+                                "link": e["link"], "node": e["node"], "rule": e["user"], "rate_bit": e["rate_bit"],
                                 "netem": e["netem"], "delay_dist": model.dist_id(rule["delay_dist"]),
                                 "slot_dist": model.dist_id(rule["slot_dist"]), "seed": rule["netem"]["seed"],
                                 "path": e["path"]})
@@ -233,10 +239,20 @@ def overlay(plan, impairments, host="localhost", kernel_release=None, path="impa
     return out
 
 
+_USERS = {}
+
+
 def _user(rule):
-    user = dict(model.rule_to_user(rule))
-    user.pop("name", None)
-    return user
+    """The rule in the netem module's form, without its name; memoised per canonical rule (rules are shared by
+    _normalize_rule's memo, which keeps them alive)."""
+    found = _USERS.get(id(rule))
+    if found is None or found[0] is not rule:
+        user = dict(model.rule_to_user(rule))
+        user.pop("name", None)
+        if len(_USERS) > 4096:
+            _USERS.clear()
+        found = _USERS[id(rule)] = (rule, user)
+    return found[1]
 
 
 def _impair_end(ns, e, link, shaper, positions):
@@ -289,8 +305,34 @@ def needs_netem(plan):
 
 
 def record(plan):
-    """What the state record keeps of a plan's impairments: per end the rule, and the distribution tables the
-    kernel cannot show (netem dumps no table), so a re-run compares them without rewriting."""
-    return [{"netns": e["netns"], "interface": e["interface"], "link": e["link"], "rule": e["rule"],
-             "rate_bit": e["rate_bit"], "delay_dist": e["delay_dist"], "slot_dist": e["slot_dist"]}
-            for e in plan.get("impaired") or ()]
+    """What the state record keeps of a plan's impairments: {impairments: per end its rule (an index into
+    impairment_rules: ends impaired alike share one) and the distribution tables the kernel cannot show (netem
+    dumps no table), so a re-run compares them without rewriting; impairment_rules}."""
+    rules, index, ends = [], {}, []
+    for e in plan.get("impaired") or ():
+        rule = e["rule"]
+        if rule.get("seed") is not None:
+            rule = dict(rule)
+            rule.pop("seed")
+        key = repr(sorted(rule.items()))
+        if key not in index:
+            index[key] = len(rules)
+            rules.append(rule)
+        ends.append({"netns": e["netns"], "interface": e["interface"], "link": e["link"], "rule": index[key],
+                     "seed": e["seed"], "rate_bit": e["rate_bit"], "delay_dist": e["delay_dist"],
+                     "slot_dist": e["slot_dist"]})
+    return {"impairments": ends, "impairment_rules": rules}
+
+
+def recorded(entry):
+    """A state record's host entry's impaired ends, each with its rule (the inverse of record())."""
+    rules = (entry or {}).get("impairment_rules") or []
+    out = []
+    for e in (entry or {}).get("impairments") or ():
+        rule = e.get("rule")
+        if isinstance(rule, int) and 0 <= rule < len(rules):
+            rule = rules[rule]
+            if e.get("seed") is not None:
+                rule = dict(rule, seed=e["seed"])
+        out.append(dict(e, rule=rule))
+    return out

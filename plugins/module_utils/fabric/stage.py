@@ -620,8 +620,7 @@ def _render_tc(op, ns):
         args = "tbf rate %dbit burst %db limit %db" % (key[1] * 8, burst, key[3])
     elif item["kind"] == "netem" and (item.get("impairment") is not None or item.get("seed") is not None
                                       or "netem" in g.qdisc_view({"root": item})):
-        from ansible_collections.aifabric.emulation.plugins.module_utils.netem import render as netem_render
-        args = "netem " + " ".join(netem_render.netem_args(_rule_of(item)))
+        args = _netem_args(item)
     elif item["kind"] == "netem":
         p = dict(zip(g.netem_keys(), key[1:]))
         args = "netem delay %dus limit %d" % (p["latency"] // 1000, p["limit"])
@@ -630,11 +629,22 @@ def _render_tc(op, ns):
     return _tc(ns) + "qdisc %s dev %s %s %s" % (verb, dev, where, args)
 
 
-def _rule_of(item):
-    """A netem item as the netem module's canonical rule (for its renderer): tables by name."""
-    delay_id, slot_id = item["key"][-2:]
-    return {"netem": g.netem_params(item), "delay_dist": {"id": delay_id} if delay_id else None,
-            "slot_dist": {"id": slot_id} if slot_id else None}
+_ARGS = {}
+
+
+def _netem_args(item):
+    """`netem ...` of a netem item, as the netem module's renderer writes it (tables by name); memoised."""
+    memo = (item["key"], item.get("seed"))
+    found = _ARGS.get(memo)
+    if found is None:
+        from ansible_collections.aifabric.emulation.plugins.module_utils.netem import render as netem_render
+        delay_id, slot_id = item["key"][-2:]
+        rule = {"netem": g.netem_params(item), "delay_dist": {"id": delay_id} if delay_id else None,
+                "slot_dist": {"id": slot_id} if slot_id else None}
+        if len(_ARGS) > 4096:
+            _ARGS.clear()
+        found = _ARGS[memo] = "netem " + " ".join(netem_render.netem_args(rule))
+    return found
 
 
 def render(plan, host="localhost"):
@@ -910,11 +920,8 @@ class Stager:
         inside = set(scope)
         for name in self.order:
             w = self.wants[name]
-            st = g.NsState(name)
-            st.mark, st.sysctls = w.mark, dict(w.sysctls)
-            st.links = dict((n, dict(l, create=None)) for n, l in w.links.items())
-            st.addresses = dict((i, set(a)) for i, a in w.addresses.items())
-            st.routes = dict(w.routes)
+            st = g.NsState(name)  # the wanted links, addresses, routes and sysctls, shared: nothing changes them
+            st.mark, st.sysctls, st.links, st.addresses, st.routes = w.mark, w.sysctls, w.links, w.addresses, w.routes
             if name in inside:
                 session = self.session(name)
                 real, indexes = g.read_qdisc_facts(session, name)
@@ -1127,7 +1134,12 @@ class Stager:
                     now[ns] = self.read_state(ns, self.old_dists)
                 except (OSError, errors.ModuleError) as e:
                     report.errors.append("%s: could not read the kernel back (%s)" % (ns, e))
-            back = diff(dict((n, self.haves[n]) for n in now), now)
+            if self.scope is not None:  # a qdisc-only step: put back the qdiscs it read
+                back = []
+                for ns in now:
+                    _diff_qdiscs(back, ns, self.haves[ns], now[ns], lambda name: False)
+            else:
+                back = diff(dict((n, self.haves[n]) for n in now), now)
             for op in back:
                 if op["op"] == "missing":
                     report.errors.append("%s: %s was removed by this run and cannot be made again" % (
@@ -1175,9 +1187,9 @@ class Stager:
             if self.check_mode or not self.changed:
                 result["after"] = self.predicted() if self.changed else dict(self.before)
                 return self._with_impairments(result)
-            self.record.set_host(self.host, dict(self._record_entry(),
+            self.record.set_host(self.host, dict(self._record_entry(),  # staging: the next run reads everything
                                                  namespaces=sorted(set(self.order) | set(self.removing)),
-                                                 staging=True))
+                                                 staging=True, impairments=[], impairment_rules=[]))
             self.record.save()
             failures = self.run_waves(self.ops, self.fail_at)
             if failures:
@@ -1202,10 +1214,12 @@ class Stager:
         return result
 
     def _record_entry(self):
-        return {"namespaces": list(self.order), "spec_hash": self.plan.get("spec_hash"),
+        entry = {"namespaces": list(self.order), "spec_hash": self.plan.get("spec_hash"),
                 "kind": self.plan.get("kind"), "mode": self.plan.get("mode"), "sysctls": list(self.sysctl_keys),
                 "vxlans": [n for n in self.order if any(l["kind"] == "vxlan" for l in self.wants[n].links.values())],
-                "base_digest": self.digest, "impairments": impair.record(self.plan)}
+                "base_digest": self.digest}
+        entry.update(impair.record(self.plan))
+        return entry
 
     def touched(self):
         names = set(self.new) | set(self.removing)
@@ -1362,7 +1376,7 @@ def gather(plan_or_fabric, host="localhost", state_dir=None):
             out[name] = st.view()
             states[name] = st
     impaired = []
-    for e in entry.get("impairments") or ():
+    for e in impair.recorded(entry):
         st = states.get(e["netns"])
         q = (st.qdiscs.get(e["interface"]) if st is not None else None) or {}
         impaired.append(dict(e, kernel=g.end_view(q)))
