@@ -377,6 +377,35 @@ def dump_static_routes(session):
         session.sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 0)
 
 
+_DECODED = {}
+
+
+def _decoded(kind, options, decode):
+    """decode(options), memoised on the raw options: a fabric's ends mostly carry the same few (callers get a
+    copy of the top level and must not change anything below it)."""
+    memo = (kind, bytes(options))
+    found = _DECODED.get(memo)
+    if found is None:
+        if len(_DECODED) > 8192:
+            _DECODED.clear()
+        found = _DECODED[memo] = decode(options)
+    return None if found is None else dict(found)
+
+
+def _netem_leaf(options):
+    p = tc.decode_netem(options)
+    return netem_item(p, seed=p["seed"])
+
+
+def _htb_class(options):
+    d = tc.decode_htb_class(options)
+    if d is not None and d["rate"] == d["ceil"] and d["buffer"] == d["cbuffer"]:
+        return htb_class_item(d["rate"], buffer_ticks=d["buffer"], quantum=d["quantum"])
+    if d is not None:
+        return {"kind": "htb", "key": ("htb", d["rate"], d["ceil"], d["buffer"], d["cbuffer"], d["quantum"])}
+    return None
+
+
 def read_qdiscs(session, state, by_index):
     htb_roots = []
     for q in tc.dump_qdiscs(session):
@@ -388,23 +417,17 @@ def read_qdiscs(session, state, by_index):
             if q["handle"] != root_handle(q["kind"]):
                 entry["foreign"] = None if q["handle"] >> 16 == 0 else q["kind"]  # handle 0: the kernel's default
                 continue
-            entry["root"] = kernel_item(q)
+            entry["root"] = _decoded(("root", q["kind"]), q["options"], lambda options, q=q: kernel_item(q))
             if q["kind"] == "htb":
                 htb_roots.append((q["ifindex"], ifname))
         elif q["parent"] == CLASS_ID and q["handle"] == LEAF_HANDLE and q["kind"] == "netem":
-            p = tc.decode_netem(q["options"])
-            entry["leaf"] = netem_item(p, seed=p["seed"])
+            entry["leaf"] = _decoded("netem", q["options"], _netem_leaf)
     if htb_roots:
         classes = tc.get_classes(session, [(index, CLASS_ID) for index, _n in htb_roots])
         for index, ifname in htb_roots:
             c = classes.get((index, CLASS_ID))
-            d = tc.decode_htb_class(c["options"]) if c and c["kind"] == "htb" else None
-            if d is not None and d["rate"] == d["ceil"] and d["buffer"] == d["cbuffer"]:
-                state.qdiscs[ifname]["class"] = htb_class_item(d["rate"], buffer_ticks=d["buffer"],
-                                                               quantum=d["quantum"])
-            elif d is not None:
-                key = ("htb", d["rate"], d["ceil"], d["buffer"], d["cbuffer"], d["quantum"])
-                state.qdiscs[ifname]["class"] = {"kind": "htb", "key": key}
+            if c and c["kind"] == "htb":
+                state.qdiscs[ifname]["class"] = _decoded("htb-class", c["options"], _htb_class)
 
 
 def read_qdisc_facts(session, name, indexes=None):

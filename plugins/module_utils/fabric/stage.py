@@ -212,13 +212,18 @@ def _link_item(kind, mtu, spec, ident=None):
             "create": spec}
 
 
-def build_wants(plan, host, underlay_index=None):
+def build_wants(plan, host, underlay_index=None, only=None):
     """{netns: NsState} the plan wants on `host`, in the plan's order.
 
     underlay_index(dev) gives the host namespace's ifindex of a VXLAN's
-    underlay device (part of what identifies the VXLAN).
+    underlay device (part of what identifies the VXLAN). only: the names of
+    the namespaces whose qdiscs alone are wanted (a step that changes only
+    impairments): those get their links' names and their qdiscs, no other
+    namespace is in the result.
     """
     fabric, spaces = host_namespaces(plan, host)
+    if only is not None:
+        return _qdisc_wants(fabric, spaces, set(only))
     wants, where = {}, {}
     order = []
     for i, ns in spaces:
@@ -261,6 +266,37 @@ def build_wants(plan, host, underlay_index=None):
             _want_shaping(st, s, "%s.shaping[%d]" % (base, j))
         for j, n in enumerate(ns.get("netem") or []):
             _want_netem(st, n, "%s.netem[%d]" % (base, j))
+    return fabric, order, wants, where
+
+
+def _qdisc_wants(fabric, spaces, only):
+    """build_wants(only=...): the namespaces in only, with their links' names (a veth's peer end included) and
+    their wanted qdiscs."""
+    wants, where, order = {}, {}, []
+    for i, ns in spaces:
+        order.append(ns["name"])
+        where[ns["name"]] = i
+        if ns["name"] in only:
+            st = wants[ns["name"]] = g.NsState(ns["name"])
+            st.mark = g.mark(fabric)
+            st.sysctls = dict((k, g.sysctl_value(v)) for k, v in (ns.get("sysctls") or {}).items())
+    for i, ns in spaces:
+        st = wants.get(ns["name"])
+        for l in ns.get("links") or ():
+            if st is not None:
+                st.links[l.get("ifname")] = _link_item(l.get("kind"), l.get("mtu"), None)
+            peer = (l.get("peer") or {}) if l.get("kind") == "veth" else {}
+            if peer.get("netns") in wants:
+                wants[peer["netns"]].links[peer.get("ifname")] = _link_item("veth", peer.get("mtu", l.get("mtu")),
+                                                                            None)
+    for i, ns in spaces:
+        st = wants.get(ns["name"])
+        if st is None:
+            continue
+        for j, s in enumerate(ns.get("shaping") or []):
+            _want_shaping(st, s, "namespaces[%d].shaping[%d]" % (i, j))
+        for j, n in enumerate(ns.get("netem") or []):
+            _want_netem(st, n, "namespaces[%d].netem[%d]" % (i, j))
     return fabric, order, wants, where
 
 
@@ -861,33 +897,46 @@ class Stager:
     # ---------------------------------------------------------- plan --
 
     def prepare(self):
-        self.fabric, self.order, self.wants, self.where = build_wants(self.plan, self.host, self.underlay_index)
+        self.fabric, spaces = host_namespaces(self.plan, self.host)
+        self.order = [ns["name"] for _i, ns in spaces]
         self.record = record_store(self.fabric, self.state_dir)
         old = self.record.host(self.host) or {}
         self.old_record = old or None
         self.digest = impair.base_digest(self.plan, self.host)
         self.old_dists = {} if old.get("staging") else _dists(old.get("impairments"))
-        keys = set()
-        for w in self.wants.values():
-            keys.update(w.sysctls)
-        self.sysctl_keys = tuple(sorted(keys))
         _raise_fd_limit(3 * (len(self.order) + len(old.get("namespaces", ()))) + 256)
         self.scope = self.impairment_scope(old)
-        if self.scope is None or not self.read_qdiscs_only(self.scope):
-            self.scope = None
+        if self.scope is not None:  # only the qdiscs of the namespaces in scope are wanted, read and compared
+            self.fabric, self.order, self.wants, self.where = build_wants(self.plan, self.host, only=self.scope)
+            self.sysctl_keys = tuple(old.get("sysctls") or ())
+            if not self.read_qdiscs_only(self.scope):
+                self.scope = None
+        if self.scope is None:
+            self.fabric, self.order, self.wants, self.where = build_wants(self.plan, self.host, self.underlay_index)
+            keys = set()
+            for w in self.wants.values():
+                keys.update(w.sysctls)
+            self.sysctl_keys = tuple(sorted(keys))
             self.read(self.order, self.sysctl_keys)
         self.removing = []
-        for name in old.get("namespaces", ()):
+        for name in old.get("namespaces", ()) if self.scope is None else ():
             if name in self.wants or not nsmod.exists(name):
                 continue
             found = g.namespace_mark(name)
             if found == g.mark(self.fabric):
                 self.removing.append(name)
-        self.new = [n for n in self.order if n not in self.haves]
+        self.new = [n for n in self.order if n not in self.haves] if self.scope is None else []
         for name in self.new:
             if nsmod.exists(name):  # a file, not a namespace
                 self._refuse(name, "")
-        self.ops = diff(self.wants, self.haves, fresh=set(self.new))
+        if self.scope is not None:
+            self.ops = []
+            for name in self.scope:
+                _diff_qdiscs(self.ops, name, self.wants[name], self.haves[name], lambda ifname: False)
+            waves = dict((wave, i) for i, wave in enumerate(WAVES))
+            self.ops.sort(key=lambda op: waves[op["wave"]])
+        else:
+            self.ops = diff(self.wants, self.haves, fresh=set(self.new))
         preflight(self.plan, self.ops)
         self.check_underlay_mtu()
         if self.scope is not None:
@@ -915,24 +964,20 @@ class Stager:
         return [n for n in self.order if n in names]
 
     def read_qdiscs_only(self, scope):
-        """haves for a step that changes only impairments: the wanted state, with the kernel's qdiscs for the
-        namespaces in scope. False when the kernel is not what the record says (then everything is read)."""
-        inside = set(scope)
-        for name in self.order:
+        """haves for a step that changes only impairments: for each namespace in scope, its wanted links (they are
+        what the record says) and the kernel's qdiscs. False when the kernel is not what the record says (an
+        interface or the mark missing: then everything is read)."""
+        for name in scope:
             w = self.wants[name]
-            st = g.NsState(name)  # the wanted links, addresses, routes and sysctls, shared: nothing changes them
-            st.mark, st.sysctls, st.links, st.addresses, st.routes = w.mark, w.sysctls, w.links, w.addresses, w.routes
-            if name in inside:
-                session = self.session(name)
-                real, indexes = g.read_qdisc_facts(session, name)
-                if real.mark != w.mark or any(n not in indexes for n in w.links):
-                    self.close()
-                    self.haves, self.indexes = {}, {}
-                    return False
-                st.qdiscs = g.with_dists(real, self.old_dists.get(name, {})).qdiscs
-                self.indexes[name] = dict((n, indexes[n]) for n in w.links)
-            else:
-                st.qdiscs = dict((i, dict(q)) for i, q in w.qdiscs.items())
+            st = g.NsState(name)  # the wanted links and sysctls, shared: nothing changes them
+            st.mark, st.sysctls, st.links = w.mark, w.sysctls, w.links
+            real, indexes = g.read_qdisc_facts(self.session(name), name)
+            if real.mark != w.mark or any(n not in indexes for n in w.links):
+                self.close()
+                self.haves, self.indexes = {}, {}
+                return False
+            st.qdiscs = g.with_dists(real, self.old_dists.get(name, {})).qdiscs
+            self.indexes[name] = dict((n, indexes[n]) for n in w.links)
             self.haves[name] = st
         return True
 
@@ -942,7 +987,6 @@ class Stager:
             st = g.NsState(name)
             have = self.haves[name]
             st.mark, st.sysctls, st.links = have.mark, dict(have.sysctls), have.links
-            st.addresses, st.routes = have.addresses, have.routes
             real, _indexes = g.read_qdisc_facts(self.session(name), name, self.indexes.get(name))  # links unchanged
             st.qdiscs = g.with_dists(real, dists.get(name, {})).qdiscs
             return st
@@ -1214,10 +1258,13 @@ class Stager:
         return result
 
     def _record_entry(self):
+        if self.scope is not None:  # a qdisc-only step: the rest is as the last run recorded it
+            vxlans = list((self.old_record or {}).get("vxlans") or ())
+        else:
+            vxlans = [n for n in self.order if any(l["kind"] == "vxlan" for l in self.wants[n].links.values())]
         entry = {"namespaces": list(self.order), "spec_hash": self.plan.get("spec_hash"),
                 "kind": self.plan.get("kind"), "mode": self.plan.get("mode"), "sysctls": list(self.sysctl_keys),
-                "vxlans": [n for n in self.order if any(l["kind"] == "vxlan" for l in self.wants[n].links.values())],
-                "base_digest": self.digest}
+                "vxlans": vxlans, "base_digest": self.digest}
         entry.update(impair.record(self.plan))
         return entry
 
