@@ -221,9 +221,19 @@ def htb_quantum(rate):
     return max(HTB_QUANTUM[0], min(rate // HTB_R2Q, HTB_QUANTUM[1]))
 
 
+_BUFFERS = {}
+
+
 def htb_class_item(rate, burst=None, buffer_ticks=None, quantum=None):
     """rate in bytes/s; burst in bytes (or the buffer in ticks, as a dump shows it); ceil = rate."""
-    buffer = tc.htb_buffer(rate, burst) if buffer_ticks is None else buffer_ticks
+    if buffer_ticks is None:
+        buffer = _BUFFERS.get((rate, burst))
+        if buffer is None:  # a fabric has few distinct rates and bursts
+            if len(_BUFFERS) > 4096:
+                _BUFFERS.clear()
+            buffer = _BUFFERS[(rate, burst)] = tc.htb_buffer(rate, burst)
+    else:
+        buffer = buffer_ticks
     quantum = htb_quantum(rate) if quantum is None else quantum
     return {"kind": "htb", "key": ("htb", rate, rate, buffer, buffer, quantum), "burst": burst}
 
@@ -254,7 +264,9 @@ def netem_item(p, delay_dist=None, slot_dist=None, seed=None):
 def impaired_netem_item(n):
     """The netem item of a plan's netem entry with full parameters (fabric/impair.py)."""
     from ansible_collections.aifabric.emulation.plugins.module_utils.netem import model
-    p = dict(model.empty_netem(), **n["netem"])
+    p = n["netem"]
+    if len(p) < len(model.NETEM_KEYS):  # the overlay gives every parameter; a hand-made plan may not
+        p = dict(model.empty_netem(), **p)
     delay, slot = n.get("delay_dist"), n.get("slot_dist")
     item = netem_item(p, model.dist_id(delay), model.dist_id(slot), p.get("seed"))
     item["tables"] = (delay.get("table") if isinstance(delay, dict) else None,

@@ -123,13 +123,17 @@ def normalize(impairments, plan, host="localhost", kernel_release=None, path="im
     for i, raw in enumerate(impairments):
         where = "%s[%d]" % (path, i)
         validate.mapping(raw, where, EXAMPLE)
-        entry = dict(raw)
+        entry = raw
         for alias, name in ALIASES.items():
             if alias in entry:
                 if entry.get(name) is not None and entry[name] != entry[alias]:
                     raise ValidationError("%s.%s" % (where, alias), "is an alias of %s, which says otherwise" % name)
+                entry = dict(entry)
                 entry[name] = entry.pop(alias)
-        unknown = sorted(k for k, v in entry.items() if k not in FIELDS and v is not None)
+        if len(entry) > len(FIELDS) or any(k not in FIELDS for k in entry):
+            unknown = sorted(k for k, v in entry.items() if k not in FIELDS and v is not None)
+        else:
+            unknown = ()
         if unknown:
             raise ValidationError("%s.%s" % (where, unknown[0]), "a fabric impairment takes %s (the netem module's "
                                   "config entry; the fabric's ttl is the task's)" % ", ".join(FIELDS))
