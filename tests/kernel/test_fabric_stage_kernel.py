@@ -59,9 +59,12 @@ class Fab:
         return netns.names((prefix or self.name) + "-")
 
     def leftovers(self, fabric=None):
+        """Namespaces with the fabric's prefix, and any file of the fabric's in the state directory."""
         out = self.namespaces(fabric)
-        if os.path.exists(self.record_path(fabric)):
-            out.append(self.record_path(fabric))
+        folder = os.path.dirname(self.record_path(fabric))
+        if os.path.isdir(folder):
+            out += sorted(os.path.join(folder, f) for f in os.listdir(folder)
+                          if f.startswith((fabric or self.name) + "."))
         return out
 
     def cleanup(self):

@@ -131,6 +131,18 @@ class RunLock:
         except OSError:
             pass
 
+    def tidy(self):
+        """With no record of the fabric left here (nothing staged, or all torn down), leave no file of it:
+        the record's lock (StateStore.save's; no run can be saving now) and this one."""
+        record = self.path[:-len(".run")]
+        if os.path.exists(record):
+            return
+        try:
+            os.unlink(record + ".lock")
+        except OSError:
+            pass
+        self.remove()
+
     def __exit__(self, *exc):
         os.close(self.fd)
 
@@ -1367,8 +1379,11 @@ def converge(plan, host="localhost", state="present", check_mode=False, fail_at=
     (None: this process's). state_dir: instead of /run/aifabric-emulation.
     """
     if state in ("present", "merged"):
-        with RunLock(host_namespaces(plan, host)[0], state_dir):
-            return Stager(plan, host, check_mode, fail_at, host_netns, state_dir, commands).converge()
+        with RunLock(host_namespaces(plan, host)[0], state_dir) as lock:
+            try:
+                return Stager(plan, host, check_mode, fail_at, host_netns, state_dir, commands).converge()
+            finally:
+                lock.tidy()
     if state in ("absent", "deleted"):
         return teardown(plan, host, check_mode=check_mode, state_dir=state_dir)
     if state == "gathered":
@@ -1476,14 +1491,17 @@ def teardown(plan_or_fabric, host="localhost", check_mode=False, state_dir=None)
         from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import expiry
         disarmed = expiry.disarm_fabric(fabric, host, state_dir)
     with RunLock(fabric, state_dir) as lock:
-        result = _teardown(plan_or_fabric, host, check_mode, state_dir, lock)
+        try:
+            result = _teardown(plan_or_fabric, host, check_mode, state_dir)
+        finally:
+            lock.tidy()
     if disarmed is not None:
         result["ttl"] = disarmed
         result["changed"] = True
     return result
 
 
-def _teardown(plan_or_fabric, host, check_mode, state_dir, lock):
+def _teardown(plan_or_fabric, host, check_mode, state_dir):
     fabric, record, names = staged_namespaces(plan_or_fabric, host, state_dir)
     ours, kept = [], []
     for name in names:
@@ -1503,8 +1521,6 @@ def _teardown(plan_or_fabric, host, check_mode, state_dir, lock):
     if entry is not None:
         record.set_host(host, None)
         record.save()
-    if not os.path.exists(record.path):  # no host of this fabric is left here
-        lock.remove()
     if result["errors"]:
         raise errors.ModuleError("namespaces", "tearing fabric %s down left %s" % (fabric, "; ".join(result["errors"])))
     return result
