@@ -302,8 +302,8 @@ def test_the_record_keeps_what_the_kernel_cannot_show_and_each_rule_once():
     out = impair.overlay(PLAN, [imp("spine0", "u1-rail0", rate="10mbit"), imp("spine1", "u1-rail0", rate="10mbit"),
                                 imp("spine0", "u1-rail1", loss="1%", seed=9)], kernel_release="6.12.0")
     rec = impair.record(out)
-    assert rec["impairment_rules"] == [out["impaired"][0]["rule"], {"loss": {"model": "random", "percent": "1%"},
-                                                                   "limit": out["impaired"][2]["rule"]["limit"]}]
+    second = {"loss": {"model": "random", "percent": "1%"}, "limit": out["impaired"][2]["rule"]["limit"]}
+    assert rec["impairment_rules"] == [out["impaired"][0]["rule"], second]
     assert rec["impairments"][0] == {"netns": "u1-rail0", "interface": "spine0", "link": "rail0~spine0", "rule": 0,
                                      "seed": None, "rate_bit": 10 ** 7, "delay_dist": None, "slot_dist": None}
     assert [e["rule"] for e in rec["impairments"]] == [0, 0, 1] and rec["impairments"][2]["seed"] == 9

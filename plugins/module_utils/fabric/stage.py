@@ -1275,8 +1275,8 @@ class Stager:
         else:
             vxlans = [n for n in self.order if any(l["kind"] == "vxlan" for l in self.wants[n].links.values())]
         entry = {"namespaces": list(self.order), "spec_hash": self.plan.get("spec_hash"),
-                "kind": self.plan.get("kind"), "mode": self.plan.get("mode"), "sysctls": list(self.sysctl_keys),
-                "vxlans": vxlans, "base_digest": self.digest}
+                 "kind": self.plan.get("kind"), "mode": self.plan.get("mode"), "sysctls": list(self.sysctl_keys),
+                 "vxlans": vxlans, "base_digest": self.digest}
         entry.update(impair.record(self.plan))
         return entry
 
