@@ -23,6 +23,9 @@ Methods, interleaved (the order rotates every round), medians of --reps steps ea
               ends are timed and the time scaled to all ends (the rest is applied untimed, in batches): under TCG
               one tc process takes seconds
 
+Then `stager-noop`, --reps times: the last point again through the stager, which reads the kernel and sends
+nothing (a sweep's repeated point, or a heartbeat).
+
 The first step (a warm-up, not timed) puts the first point on with the stager, so that every end has its qdisc
 and the timed steps are changes in place. After each step a sample of ends is read back with `tc -j` (not
 timed) and must show the step's value. Run it alone on a quiet machine; the load average is recorded.
@@ -227,6 +230,15 @@ class Bench:
             out.update(seconds=measured * len(todo) / len(sample), measured_s=measured, sampled=len(sample))
         return out
 
+    def noop(self):
+        """The last point again, through the stager: nothing to change (requests 0), the kernel read twice over."""
+        k = (self.step - 1) % 2
+        t0 = time.perf_counter()
+        res = stage.converge(impair.overlay(self.plan, self.points[k]))
+        elapsed = time.perf_counter() - t0
+        assert not res["changed"] and res["requests"] == 0, "the re-run was not a no-op"
+        return elapsed
+
     def check(self, k):
         """The sampled ends show point k's value, read with tc -j (not timed)."""
         want = POINTS[self.kind][k]
@@ -278,9 +290,13 @@ def main():
                 log("%-10s rep %d: %.3f s%s" % (method, rep, row["seconds"], "".join(
                     ", %s %s" % (k, row[k]) for k in ("requests", "processes", "ttl", "sampled", "measured_s")
                     if k in row)))
+        for rep in range(args.reps):
+            rows.append({"method": "stager-noop", "rep": rep, "seconds": bench.noop()})
+            log("stager-noop rep %d: %.3f s" % (rep, rows[-1]["seconds"]))
     finally:
         bench.teardown()
     summary = {}
+    methods = methods + ["stager-noop"]
     for method in methods:
         mine = [r["seconds"] for r in rows if r["method"] == method]
         summary[method] = {"median_s": statistics.median(mine), "runs": mine}

@@ -297,13 +297,15 @@ def with_dists(state, dists):
     dists: {ifname: (delay id, slot id)}; an interface not in it whose netem has jitter (or a slot
     distribution) has a table we cannot see: "unknown" (rewritten once by the next change).
     """
+    keys = netem_keys()
+    jitter_at, slot_at = 1 + keys.index("jitter"), 1 + keys.index("slot")
     for ifname, q in state.qdiscs.items():
         for part in ("root", "leaf"):
             item = q.get(part)
             if item is None or item["kind"] != "netem":
                 continue
-            p = netem_params(item)
-            spread, slot_spread = p["jitter"], p["slot"] and p["slot"][5]
+            spread, slot = item["key"][jitter_at], item["key"][slot_at]
+            slot_spread = slot and slot[5]
             if not spread and not slot_spread:
                 continue
             known = dists.get(ifname, ("unknown", "unknown"))
