@@ -102,8 +102,8 @@ def tc_lines(impaired):
                 continue
             where = "root" if n["parent"] == "root" else "parent %s" % n["parent"]
             rule = {"netem": n["netem"], "delay_dist": None, "slot_dist": None}
-            lines.append("qdisc change dev %s %s handle 10: netem %s" % (n["ifname"], where,
-                                                                        " ".join(netem_render.netem_args(rule))))
+            text = " ".join(netem_render.netem_args(rule))
+            lines.append("qdisc change dev %s %s handle 10: netem %s" % (n["ifname"], where, text))
         if lines:
             out[ns["name"]] = lines
     return out
@@ -319,8 +319,9 @@ def main():
         s = summary[method]
         note = " (scaled from %d ends)" % args.per_end_sample if method == "tc-per-end" and args.per_end_sample else ""
         print("  %-10s %8.3f s  %6.1fx%s" % (method, s["median_s"], s["ratio_to_stager"], note))
+    after = result["environment"]["load_after"]
     print("load average before %s, after %s" % (" ".join("%.2f" % x for x in load_before),
-                                                 " ".join("%.2f" % x for x in result["environment"]["load_after"])))
+                                                " ".join("%.2f" % x for x in after)))
 
 
 if __name__ == "__main__":
