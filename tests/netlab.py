@@ -71,6 +71,24 @@ def tcp_listening(pid, port):
     return False
 
 
+def processes_named(comm):
+    """pids of every live process whose comm is comm (from /proc: no `ps`)."""
+    found = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % pid) as f:
+                name = f.read().strip()
+            with open("/proc/%s/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if name == comm and state not in ("Z", "X"):
+            found.add(int(pid))
+    return found
+
+
 def tc_json(netns, *args):
     return json.loads(sh("tc -n %s -j %s" % (netns, " ".join(args))).stdout or "[]")
 

@@ -64,9 +64,9 @@ class Monitor:
 
     def ready(self, timeout=30.0):
         """Wait until the monitor prints a change made for the purpose (it is listening from then on)."""
-        mark = "aifprobe%s" % uuid.uuid4().hex[:6]
         deadline = time.monotonic() + timeout
         while True:
+            mark = "aifprobe%s" % uuid.uuid4().hex[:6]  # a new value each try: setting the same MTU is no event
             if self.what == "tc":
                 _sh("tc -n %s qdisc replace dev lo root handle 7e57: tbf rate %dkbit burst 10k latency 1ms"
                     % (self.netns, 1000 + int(mark[-4:], 16) % 1000))

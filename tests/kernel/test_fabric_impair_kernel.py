@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from netlab import sh, wait_until
+from netlab import processes_named, sh, wait_until
 from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import expiry, gather, resource, stage
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, ttl
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import netns
@@ -33,20 +33,7 @@ UNITS = {"bit": 1, "Kbit": 10 ** 3, "Mbit": 10 ** 6, "Gbit": 10 ** 9}
 
 
 def watchdogs():
-    found = set()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/comm" % pid) as f:
-                comm = f.read().strip()
-            with open("/proc/%s/stat" % pid) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if comm == ttl.COMM and state not in ("Z", "X"):
-            found.add(int(pid))
-    return found
+    return processes_named(ttl.COMM)
 
 
 class FakeModule:

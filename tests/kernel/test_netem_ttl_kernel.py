@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from netlab import COLLECTIONS, REPO, sh, tc_json, wait_until
+from netlab import COLLECTIONS, REPO, processes_named, sh, tc_json, wait_until
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, model, resource, schedule, ttl
 
 sys.path.insert(0, os.path.join(REPO, "tools"))
@@ -34,21 +34,7 @@ P99_LIMIT_MS = 20.0  # the issue's target on the running kernel
 
 
 def watchdogs():
-    """pids of every live process named aifabric-ttl (from /proc: no `ps`)."""
-    found = set()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/comm" % pid) as f:
-                comm = f.read().strip()
-            with open("/proc/%s/stat" % pid) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if comm == ttl.COMM and state not in ("Z", "X"):
-            found.add(int(pid))
-    return found
+    return processes_named(ttl.COMM)
 
 
 @pytest.fixture

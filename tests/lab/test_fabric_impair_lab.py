@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-from netlab import kernel_has_netem, sh, wait_until
+from netlab import kernel_has_netem, processes_named, sh, wait_until
 from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import compile as compiler, expiry, resource
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, model, ttl
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import netns
@@ -32,20 +32,7 @@ LINK_DELAY_US = 20
 
 
 def watchdogs():
-    found = set()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/comm" % pid) as f:
-                comm = f.read().strip()
-            with open("/proc/%s/stat" % pid) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if comm == ttl.COMM and state not in ("Z", "X"):
-            found.add(int(pid))
-    return found
+    return processes_named(ttl.COMM)
 
 
 class FakeModule:

@@ -281,7 +281,7 @@ def test_rendered_commands_carry_the_whole_netem_rule():
     lines = stage.impairment_commands(PLAN, out)
     assert "tc -n u1-rail0 class replace dev spine0 parent 1: classid 1:1 htb rate 10000000bit burst 18028b " \
         "cburst 18028b quantum 125000" in lines
-    netem = [l for l in lines if "netem" in l]
+    netem = [line for line in lines if "netem" in line]
     assert len(netem) == 1 and netem[0].startswith("tc -n u1-rail1 qdisc replace dev server2 parent 1:1 handle 10: "
                                                    "netem limit ")
     assert "delay 1010us" in netem[0] and "loss random 1%" in netem[0]
