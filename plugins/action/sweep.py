@@ -104,9 +104,17 @@ class ActionModule(ActionBase):
         point = args.get("point")
         repeats = [repeat_of(r) for r in args.get("results") or []]
         kind = "baseline" if point is None else "point"
+        finished, started = time.time(), args.get("started")
+        warnings = []
+        if point is not None and started is not None and finished - float(started) >= spec["ttl"]:
+            # the hosts reverted the point's impairment by its TTL while the workload ran: not a measurement of it
+            why = ("the point took %.0f s, longer than the ttl of %g s: its impairments were reverted before the "
+                   "workload ended; raise ttl" % (finished - float(started), spec["ttl"]))
+            for rep in repeats:
+                rep.update(ok=False, error=why)
+            warnings.append(why)
         record = results.make_record(spec, point, repeats, host_facts=args.get("host_facts"),
-                                     readback=args.get("readback"), started=args.get("started"),
-                                     finished=time.time(), kind=kind)
+                                     readback=args.get("readback"), started=started, finished=finished, kind=kind)
         store.append(record)
         records = store.records(spec["spec_hash"])
         points = [r for r in records if r["kind"] == "point"]
@@ -121,7 +129,10 @@ class ActionModule(ActionBase):
         line = ("baseline: %d repeats, JCT median %s s" % (len(repeats), "%.3g" % jct["median"] if jct.get("median")
                                                            else "n/a")
                 if point is None else outputs.progress_line(point, len(points), total, ratio, eta))
-        return {"progress": line, "status": record["status"], "ratio": ratio}
+        out = {"progress": line, "status": record["status"], "ratio": ratio}
+        if warnings:
+            out["warnings"] = warnings
+        return out
 
     def _next(self, spec, args, hosts):
         records = results.Store(spec["output"]).records(spec["spec_hash"])

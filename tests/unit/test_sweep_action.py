@@ -8,6 +8,7 @@ bisect to its end, and that report writes the outputs and fails on a breach.
 """
 import json
 import os
+import time
 
 import pytest
 from ansible.plugins.action import ActionBase
@@ -101,3 +102,16 @@ def test_bad_spec_fails_naming_the_field_before_anything(tmp_path):
     assert res["failed"] is True and res["msg"].startswith("axes[0].param"), res
     assert not (tmp_path / "run" / "records.jsonl").exists()
     assert step("dance", spec)["msg"].startswith("step:")
+
+
+def test_a_point_that_outlasts_its_ttl_is_recorded_as_failed_saying_why(tmp_path):
+    spec = dict(demo.sweep_of("one_axis", str(tmp_path / "run")), ttl="30s")
+    planned = step("plan", spec, hosts=["gpu1"])
+    step("record", spec, point=None, results=[workload_result(1.0)] * 5)
+    on_time, late = planned["pending"][:2]
+    ok = step("record", spec, point=on_time, results=[workload_result(1.0)] * 3, started=time.time() - 29)
+    assert ok["status"] == "ok" and "warnings" not in ok, ok
+    res = step("record", spec, point=late, results=[workload_result(1.0)] * 3, started=time.time() - 31)
+    assert res["status"] == "failed" and "longer than the ttl of 30 s" in res["warnings"][0], res
+    record = [json.loads(line) for line in (tmp_path / "run" / "records.jsonl").read_text().splitlines()][-1]
+    assert record["status"] == "failed" and all(not r["ok"] and "raise ttl" in r["error"] for r in record["repeats"])

@@ -5,6 +5,7 @@ a detached grandchild included; nccl_tests and command run end to end with stand
 print a recorded nccl-tests table or step times.
 """
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -293,6 +294,37 @@ def test_a_deadline_kills_the_whole_job_a_detached_grandchild_included(tmp_path)
     assert not _alive(grandchild) and not _alive(proc.popen.pid)
     assert runner.marked_pids(job.marker) == []
     job.close()
+
+
+def test_a_job_kills_the_processes_of_a_run_whose_module_died_and_no_others(tmp_path):
+    """A module SIGKILLed mid-job leaves its ranks; the next job kills them (their owner is gone), not live jobs'."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    dead_owner = "%d:1" % dead.pid  # a pid that has ended (and a start time no process of that pid has)
+    env = dict(os.environ, **{runner.MARKER: "left-behind"})
+    left = subprocess.Popen(["sleep", "60"], env=dict(env, **{runner.OWNER: dead_owner}), start_new_session=True)
+    live = subprocess.Popen(["sleep", "60"], env=dict(env, **{runner.OWNER: runner.process_identity(os.getpid())}))
+    try:
+        wait_for = time.monotonic() + 5
+        while left.pid not in runner.orphans() and time.monotonic() < wait_for:  # until its exec is done
+            time.sleep(0.01)
+        found = runner.orphans()
+        assert left.pid in found and live.pid not in found
+        warning = runner.kill_orphans()
+        assert left.wait(5) == -signal.SIGKILL and live.poll() is None
+        assert warning.startswith("killed ") and "sleep[%d]" % left.pid in warning
+        assert runner.kill_orphans() is None and live.poll() is None
+        # a job's own processes carry its owner, this live process: they are never orphans
+        job = runner.Job(10)
+        proc = job.start("mine", ["sleep", "60"])
+        assert proc.popen.pid not in runner.orphans()
+        job.kill_all()
+        job.close()
+    finally:
+        for p in (left, live):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 def test_jobs_are_timed_from_the_first_start_to_the_last_end():

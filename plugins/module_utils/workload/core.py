@@ -9,6 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.aifabric.emulation.plugins.module_utils.workload import model
 from ansible_collections.aifabric.emulation.plugins.module_utils.workload import ranks as ranks_mod
+from ansible_collections.aifabric.emulation.plugins.module_utils.workload import runner
 
 NEEDS_RANKS = ("allreduce", "iperf3", "ib_write_bw", "ib_send_lat")
 
@@ -30,6 +31,7 @@ def run(params, check_mode=False):
         from ansible_collections.aifabric.emulation.plugins.module_utils import errors
         raise errors.ValidationError("fabric", "type %s needs ranks: give fabric (a staged fabric's name) or ranks"
                                      % kind)
+    reaped = None if check_mode else runner.kill_orphans()
     if kind == "allreduce":
         from ansible_collections.aifabric.emulation.plugins.module_utils.workload import allreduce
         out = allreduce.run(job, ranks, check_mode)
@@ -44,4 +46,6 @@ def run(params, check_mode=False):
         else:
             out = tools.command(job, ranks, check_mode)
     out["changed"] = False
+    if reaped:
+        out.setdefault("warnings", []).append(reaped)
     return out

@@ -10,7 +10,11 @@ fork, iperf3 servers in other namespaces) inherit the marker even when they
 start sessions of their own. On the deadline, or on any error, the job kills
 every process group it started and then every process whose environment
 carries its marker: SIGTERM, a grace period, then SIGKILL, and checks that none
-is left. Each process's end is timed by a thread blocked in wait(), so the
+is left. The environment also names the owner (AIFABRIC_WORKLOAD_OWNER, the
+module process's pid and start time): a module killed outright (a controller
+killed with SIGKILL) cannot clean up, so every job first kills the marked
+processes whose owner is gone (orphans()), and a resumed sweep never runs
+next to a dead run's ranks. Each process's end is timed by a thread blocked in wait(), so the
 job's wall time is that of the last process, not of a polling loop.
 """
 
@@ -30,7 +34,54 @@ from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.engine import quote
 
 MARKER = "AIFABRIC_WORKLOAD"
+OWNER = "AIFABRIC_WORKLOAD_OWNER"
 GRACE_S = 2.0
+
+
+def process_identity(pid, proc_root="/proc"):
+    """"pid:start time" (clock ticks since boot, /proc/<pid>/stat field 22), or None if pid is gone."""
+    try:
+        with open(os.path.join(proc_root, str(pid), "stat")) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (IOError, OSError, IndexError):
+        return None
+    return "%d:%s" % (pid, fields[19])
+
+
+def _environ(proc_root, entry):
+    try:
+        with open(os.path.join(proc_root, entry, "environ"), "rb") as f:
+            return f.read().split(b"\0")
+    except (IOError, OSError):  # gone, or a kernel thread
+        return None
+
+
+def orphans(proc_root="/proc"):
+    """Pids of workload processes whose owner (the module process that started them) is no longer running."""
+    prefix = ("%s=" % OWNER).encode("ascii")
+    found, alive, me = [], {}, str(os.getpid())
+    for entry in os.listdir(proc_root):
+        if not entry.isdigit() or entry == me:
+            continue
+        owner = [v[len(prefix):].decode("ascii", "replace") for v in _environ(proc_root, entry) or []
+                 if v.startswith(prefix)]
+        if not owner:
+            continue
+        if owner[0] not in alive:
+            pid = owner[0].split(":", 1)[0]
+            alive[owner[0]] = pid.isdigit() and process_identity(int(pid), proc_root) == owner[0]
+        if not alive[owner[0]]:
+            found.append(int(entry))
+    return sorted(found)
+
+
+def kill_orphans(proc_root="/proc"):
+    """SIGKILL the orphans (a dead run's ranks); a warning naming them, or None."""
+    hit = [_comm(pid) or str(pid) for pid in orphans(proc_root) if _signal(pid, signal.SIGKILL)]
+    if not hit:
+        return None
+    return "killed %d processes left by a workload whose module was killed (a controller killed outright?): %s" % (
+        len(hit), ", ".join(hit))
 
 
 def netns_argv(netns, argv):
@@ -51,12 +102,7 @@ def marked_pids(marker_value, proc_root="/proc"):
     for entry in entries:
         if not entry.isdigit() or int(entry) == me:
             continue
-        try:
-            with open(os.path.join(proc_root, entry, "environ"), "rb") as f:
-                env = f.read()
-        except (IOError, OSError):  # gone, or a kernel thread
-            continue
-        if needle in env.split(b"\0"):
+        if needle in (_environ(proc_root, entry) or ()):
             found.append(int(entry))
     return sorted(found)
 
@@ -100,6 +146,7 @@ class Job:
         self.env = dict(os.environ)
         self.env.update(env or {})
         self.env[MARKER] = self.marker
+        self.env[OWNER] = process_identity(os.getpid()) or str(os.getpid())
         self.procs = []
         self.t0 = None
         self.deadline = None
