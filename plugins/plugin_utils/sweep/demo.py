@@ -24,7 +24,7 @@ FACTS = {"localhost": {"kernel": "6.1.0-28-amd64", "netem_features": ["gemodel",
 
 def sweep_of(kind, run_dir):
     base = {"name": "demo-%s" % kind.replace("_", "-"), "fabric": FABRIC, "output": run_dir,
-            "workload": {"type": "allreduce", "size": "64MiB", "steps": 50}, "repeats": 3, "baseline_repeats": 5,
+            "workload": {"type": "allreduce", "bytes": "64MiB", "steps": 50}, "repeats": 3, "baseline_repeats": 5,
             "seed": 7, "settle": "2s", "thresholds": {"max_jct_ratio": 1.5, "min_busbw_ratio": 0.7}}
     if kind == "one_axis":
         base["axes"] = [{"param": "loss", "values": {"start": "0.01%", "stop": "3%", "steps": 6, "scale": "log"},

@@ -232,6 +232,11 @@ def _workload(workload):
     if workload.get("type") not in WORKLOAD_TYPES:
         raise ValidationError("workload.type", "%r is not one of %s"
                               % (workload.get("type"), ", ".join(WORKLOAD_TYPES)))
+    from ansible_collections.aifabric.emulation.plugins.module_utils.workload.argspec import ARGUMENT_SPEC
+    unknown = sorted(k for k in workload if k not in ARGUMENT_SPEC)
+    if unknown:
+        raise ValidationError("workload.%s" % unknown[0], "not an option of aifabric.emulation.workload (its options: "
+                              "%s)" % ", ".join(sorted(ARGUMENT_SPEC)))
     return copy.deepcopy(workload)
 
 
