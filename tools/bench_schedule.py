@@ -274,6 +274,42 @@ def measure_netem(netns, dev, steps, interval):
         mon.remove()
 
 
+def measure_tc_loop(netns, dev, kind, steps, interval):
+    """The peer: a loop that forks `tc qdisc change` at each step's time, as scripts and per-step tools do.
+
+    Same trace, same observer. Returns the observed errors against the schedule (ms; a loop that cannot keep
+    the pace falls behind, and its errors grow) and the cost of each step: its fork until the kernel's change (ms).
+    """
+    if kind == "tbf":
+        _sh("tc -n %s qdisc replace dev %s root handle 1: tbf rate 9mbit burst 32k limit 65536" % (netns, dev))
+        args = [["tbf", "rate", "%dmbit" % (10 + i), "burst", "32k", "limit", "65536"] for i in range(steps)]
+        needle = "rate %dMbit" % (10 + steps - 1)
+    else:
+        _sh("tc -n %s qdisc replace dev %s root handle 1: netem delay 9ms" % (netns, dev))
+        args = [["netem", "delay", "%dms" % (10 + i % 50)] for i in range(steps)]
+        needle = "delay %dms" % (10 + (steps - 1) % 50)
+    mon = Monitor(netns, "tc")
+    try:
+        mon.ready()
+        start = time.time() + 0.5
+        began = []
+        for i, a in enumerate(args):
+            wait = start + i * interval - time.time()
+            if wait > 0:
+                time.sleep(wait)  # the peer's own pacing, as a script's `sleep` does
+            began.append(time.time())
+            subprocess.run(["tc", "-n", netns, "qdisc", "change", "dev", dev, "root", "handle", "1:"] + a,
+                           check=True)
+        mon.wait_for(needle, 10)
+        events = [e for e in qdisc_changes(mon.events(), kind, dev, start - 0.5) if " 1: " in e[1]][-steps:]
+        assert len(events) == steps, (len(events), steps)
+        seen = [s for s, _l in events]
+        return errors_ms(seen, [start + i * interval for i in range(steps)]), errors_ms(seen, began)
+    finally:
+        mon.remove()
+        _sh("tc -n %s qdisc del dev %s root" % (netns, dev))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kind", choices=["auto", "tbf", "netem"], default="auto")
@@ -295,6 +331,7 @@ def main():
         _sh("ip -n %s link set lo up" % ns)
         measure = measure_tbf if kind == "tbf" else measure_netem
         errs, lateness = measure(ns, "va", args.steps, args.interval)
+        peer_errs, peer_cost = measure_tc_loop(ns, "va", kind, args.steps, args.interval)
     finally:
         subprocess.run(["ip", "netns", "del", ns], check=False)
         shutil.rmtree(state, ignore_errors=True)
@@ -306,15 +343,19 @@ def main():
                 break
     result = {"kernel": os.uname()[2], "labvm": os.environ.get("LABVM") == "1", "cpu": cpu, "kind": kind,
               "steps": args.steps, "interval_s": args.interval, "observed": summary(errs),
-              "runner_lateness": summary(lateness), "errors_ms": errs}
+              "runner_lateness": summary(lateness), "errors_ms": errs,
+              "peer": {"name": "tc per step (a loop forking `tc qdisc change`)", "observed": summary(peer_errs),
+                       "step_cost": summary(peer_cost), "errors_ms": peer_errs}}
     out = os.path.join(REPO, "tests", "output", "bench_schedule-%s-%s.json" % (os.uname()[2], kind))
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         json.dump(result, f, indent=1)
     o, r = result["observed"], result["runner_lateness"]
-    print("| %s | %s%s | %d x %g ms | %.2f | %.2f | %.2f | %.2f | %.2f |" % (
+    q, c = result["peer"]["observed"], result["peer"]["step_cost"]
+    print("| %s | %s%s | %d x %g ms | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f |" % (
         kind, os.uname()[2], " (lab VM, TCG)" if result["labvm"] and "QEMU" in cpu else "", args.steps,
-        args.interval * 1000, o["p50_ms"], o["p99_ms"], o["max_ms"], r["p50_ms"], r["p99_ms"]))
+        args.interval * 1000, o["p50_ms"], o["p99_ms"], o["max_ms"], r["p50_ms"], r["p99_ms"], c["p50_ms"],
+        q["p99_ms"]))
     print("wrote %s" % os.path.relpath(out, REPO), file=sys.stderr)
 
 
