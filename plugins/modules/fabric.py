@@ -312,6 +312,14 @@ options:
         A run with impairments and without O(ttl) keeps an armed TTL as it is; a run that leaves nothing impaired,
         and O(state=absent), disarm it.
     type: raw
+  ttl_required:
+    description:
+      - Refuse O(impairments) without a O(ttl), before anything is changed or armed.
+      - 'Shared clusters set it for every task through a group variable and C(module_defaults), for example
+        C(aifabric.emulation.fabric: {ttl_required: "{{ fabric_ttl_required | default(false) }}"}), as for
+        M(aifabric.emulation.netem).'
+    type: bool
+    default: false
 notes:
   - Rendezvous and launcher traffic should use the management network (RV(summary)); impairments never touch it.
   - Link delay needs sch_netem; a topology with delay on a kernel without it is refused before any change.

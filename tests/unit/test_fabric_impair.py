@@ -324,7 +324,7 @@ class FakeModule:
 
     def __init__(self, **params):
         self.params = dict({"topology": None, "name": None, "host": None, "inventory_hosts": None,
-                            "state": "present", "impairments": None, "ttl": None}, **params)
+                            "state": "present", "impairments": None, "ttl": None, "ttl_required": False}, **params)
 
     def exit_json(self, **kw):
         raise Exit(dict(kw, failed=False))
@@ -360,11 +360,20 @@ def test_module_rendered_adds_the_impairments_commands(monkeypatch):
     (dict(ttl=20, state="absent"), "ttl"),
     (dict(impairments=[imp("spine0", "u1-rail0", loss="1%")], state="validated"), "impairments"),
     (dict(impairments=[imp("mgmt0", "u1-server0", loss="1%")]), "impairments[0].interface"),
+    (dict(impairments=[imp("spine0", "u1-rail0", loss="1%")], ttl_required=True), "ttl"),
 ], ids=["negative ttl", "bad ttl", "impairments with gathered", "ttl with absent", "impairments with validated",
-        "management interface"])
+        "management interface", "ttl_required without a ttl"])
 def test_module_refuses_before_anything_is_armed_or_changed(monkeypatch, params, field):
     out = run(monkeypatch, topology=SPEC, **params)
     assert out["failed"] and out["msg"].startswith(field + ": "), out["msg"]
+
+
+def test_ttl_required_needs_a_ttl_only_where_something_is_impaired(monkeypatch):
+    out = run(monkeypatch, topology=SPEC, impairments=[imp("spine0", "u1-rail0", loss="1%")], ttl_required=True)
+    assert out["failed"] and "ttl_required is set" in out["msg"] and "nothing was changed or armed" in out["msg"]
+    out = run(monkeypatch, topology=SPEC, state="rendered", impairments=[imp("spine0", "u1-rail0", rate="10mbit")],
+              ttl_required=True, ttl=60)
+    assert not out["failed"], out
 
 
 def test_the_argspec_takes_the_netem_modules_rule_options_as_they_are():

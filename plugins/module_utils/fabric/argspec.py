@@ -35,6 +35,7 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=STATES, default="present"),
     impairments=dict(type="list", elements="dict", options=IMPAIRMENT_SPEC),
     ttl=dict(type="raw"),
+    ttl_required=dict(type="bool", default=False),
 )
 
 REQUIRED_IF = [

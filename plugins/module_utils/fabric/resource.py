@@ -48,7 +48,11 @@ def _impaired(plan, host, p, state):
                 raise errors.ValidationError(key, "applies with state present (or rendered), not %s" % state)
         return plan, None
     impaired = impair.overlay(plan, p.get("impairments") or [], host, kernel_release=os.uname()[2])
-    return impaired, netem_ttl.parse_ttl(p.get("ttl"), "ttl")
+    seconds = netem_ttl.parse_ttl(p.get("ttl"), "ttl")
+    if seconds is None and p.get("ttl_required") and p.get("impairments"):
+        raise errors.ValidationError("ttl", "ttl_required is set, so impairments need a TTL: give ttl (seconds, "
+                                     "or a duration like 10m); nothing was changed or armed")
+    return impaired, seconds
 
 
 def _present(module, plan, impaired, host, seconds):
