@@ -388,6 +388,28 @@ def test_command_failure_and_timeout():
     assert e.value.param == "timeout"
 
 
+def test_repeats_run_the_job_again_in_one_task_and_keep_every_run(tmp_path):
+    """Each run is a whole job; a failed run is kept and the next still runs; the task then fails, naming it."""
+    counter = tmp_path / "runs"
+    # run k prints its number; the second run fails
+    script = ("n=$(($(cat %s 2>/dev/null || echo 0) + 1)); echo $n > %s; echo \"step time: 0.$n s\"; "
+              "[ $n -ne 2 ] || { echo run two breaks >&2; exit 3; }" % (counter, counter))
+    command = {"argv": ["sh", "-c", script], "regex": {"step_s": r"step time: ([0-9.]+) s"}}
+    out = core.run(params(type="command", repeats=3, command=command))
+    assert counter.read_text().strip() == "3" and len(out["repeats"]) == 3
+    first, second, third = out["repeats"]
+    assert first["step_p50_s"] == pytest.approx(0.1) and third["step_p50_s"] == pytest.approx(0.3)
+    assert second["failed"] and "run two breaks" in second["msg"] and second["msg"].startswith("command: ")
+    assert out["failed"] and out["msg"].startswith("1 of 3 runs failed (run 2): command: ")
+    assert out["step_p50_s"] == pytest.approx(0.3) and out["jct_s"] > 0  # the last good run's figures
+    ok = core.run(params(type="command", repeats=2, command={"argv": ["true"]}))
+    assert "failed" not in ok and [r["jct_s"] > 0 for r in ok["repeats"]] == [True, True]
+    for bad in (0, 1001, True, "2"):
+        with pytest.raises(errors.ValidationError) as e:
+            core.run(params(type="command", repeats=bad, command={"argv": ["true"]}))
+        assert e.value.param == "repeats"
+
+
 def test_command_per_rank_environment_check_mode():
     out = core.run(params(type="command", ranks=[
         {"netns": "f1-server0", "address": "10.0.0.1", "rail_ifnames": ["rail0", "rail1"],

@@ -70,6 +70,7 @@ ARGUMENT_SPEC = dict(
     buckets=dict(type="int", default=1),
     per_rail=dict(type="bool"),
     timeout=dict(type="str", default="300s"),
+    repeats=dict(type="int", default=1),
     env=dict(type="dict", default={}),
     mpirun=dict(type="str", default="mpirun"),
     rank_python=dict(type="str", default="/usr/bin/python3"),

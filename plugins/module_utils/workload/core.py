@@ -32,20 +32,49 @@ def run(params, check_mode=False):
         raise errors.ValidationError("fabric", "type %s needs ranks: give fabric (a staged fabric's name) or ranks"
                                      % kind)
     reaped = None if check_mode else runner.kill_orphans()
-    if kind == "allreduce":
-        from ansible_collections.aifabric.emulation.plugins.module_utils.workload import allreduce
-        out = allreduce.run(job, ranks, check_mode)
+    if job["repeats"] == 1 or check_mode:
+        out = run_once(job, ranks, check_mode)
     else:
-        from ansible_collections.aifabric.emulation.plugins.module_utils.workload import tools
-        if kind == "iperf3":
-            out = tools.iperf3(job, ranks, check_mode)
-        elif kind in ("ib_write_bw", "ib_send_lat"):
-            out = tools.perftest(job, ranks, check_mode)
-        elif kind == "nccl_tests":
-            out = tools.nccl_tests(job, check_mode)
-        else:
-            out = tools.command(job, ranks, check_mode)
+        out = run_repeats(job, ranks)
     out["changed"] = False
     if reaped:
         out.setdefault("warnings", []).append(reaped)
+    return out
+
+
+def run_once(job, ranks, check_mode=False):
+    kind = job["type"]
+    if kind == "allreduce":
+        from ansible_collections.aifabric.emulation.plugins.module_utils.workload import allreduce
+        return allreduce.run(job, ranks, check_mode)
+    from ansible_collections.aifabric.emulation.plugins.module_utils.workload import tools
+    if kind == "iperf3":
+        return tools.iperf3(job, ranks, check_mode)
+    if kind in ("ib_write_bw", "ib_send_lat"):
+        return tools.perftest(job, ranks, check_mode)
+    if kind == "nccl_tests":
+        return tools.nccl_tests(job, check_mode)
+    return tools.command(job, ranks, check_mode)
+
+
+def run_repeats(job, ranks):
+    """The job `repeats` times, one after the other: the last run's figures, every run's in `repeats`.
+
+    A run that fails (its timeout, a rank's error) is kept as {failed, msg} and the next one still runs; the
+    result fails, naming the runs that failed, once all have run.
+    """
+    from ansible_collections.aifabric.emulation.plugins.module_utils import errors
+    runs, failed = [], []
+    for i in range(job["repeats"]):
+        try:
+            runs.append(run_once(job, ranks))
+        except errors.ModuleError as e:
+            runs.append({"failed": True, "msg": "%s: %s" % (e.param, e.message) if e.param else e.message})
+            failed.append(i + 1)
+    ok = [r for r in runs if not r.get("failed")]
+    out = dict(ok[-1]) if ok else {"type": job["type"]}
+    out["repeats"] = runs
+    if failed:
+        out.update(failed=True, msg="%d of %d runs failed (run %s): %s" % (
+            len(failed), len(runs), ", ".join(str(i) for i in failed), runs[failed[0] - 1]["msg"]))
     return out

@@ -68,6 +68,9 @@ def normalize(params):
     job["timeout_s"] = units.parse_seconds(p.get("timeout", "300s"), "timeout")
     if job["timeout_s"] <= 0:
         raise ValidationError("timeout", "must be more than 0: a hung collective must not stall a sweep")
+    job["repeats"] = p.get("repeats", 1) if p.get("repeats") is not None else 1
+    if isinstance(job["repeats"], bool) or not isinstance(job["repeats"], int) or not 1 <= job["repeats"] <= 1000:
+        raise ValidationError("repeats", "%r: a whole number from 1 to 1000" % (job["repeats"],))
     job["bytes"] = units.parse_bytes(p.get("bytes", "4MiB"), "bytes")
     job["env"] = _env(p.get("env"), "env")
     kind = job["type"]

@@ -233,6 +233,8 @@ def _workload(workload):
         raise ValidationError("workload.type", "%r is not one of %s"
                               % (workload.get("type"), ", ".join(WORKLOAD_TYPES)))
     from ansible_collections.aifabric.emulation.plugins.module_utils.workload.argspec import ARGUMENT_SPEC
+    if "repeats" in workload:
+        raise ValidationError("workload.repeats", "the sweep sets it: give the sweep's repeats and baseline_repeats")
     unknown = sorted(k for k in workload if k not in ARGUMENT_SPEC)
     if unknown:
         raise ValidationError("workload.%s" % unknown[0], "not an option of aifabric.emulation.workload (its options: "
