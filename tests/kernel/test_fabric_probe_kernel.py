@@ -45,7 +45,7 @@ class Staged:
         return stage.converge(self.plan, state_dir=self.state_dir)
 
     def validate(self, **kw):
-        return probe.validate(self.plan, "localhost", **kw)
+        return probe.validate(self.plan, "localhost", state_dir=self.state_dir, **kw)
 
     def cleanup(self):
         try:
@@ -352,6 +352,26 @@ def test_changed_rate_is_named(broken):
     assert "link rail0~spine0 at rail0/spine0: rate 50000000 bit/s, plan 100000000 bit/s" in out["msg"]
     broken.converge()
     assert_all_ok(broken.validate(sample=100)["validation"])
+
+
+def test_an_end_the_collection_impaired_is_flagged_not_failed(broken):
+    """A sweep point's rate on rail 0's leaf ports: validated names the impaired ends, and a change behind the
+    collection's back on another end still fails."""
+    from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import impair
+    impaired = impair.overlay(broken.plan, [{"interface": "server0", "netns": "kpr-rail0", "rules": [{"rate": "20mbit"}]}])
+    stage.converge(impaired, state_dir=broken.state_dir)
+    out = broken.validate(sample=0)
+    links = out["validation"]["links"]
+    flagged = [s for s in links["sampled"] if s.get("impaired")]
+    assert not out["failed"] and links["impaired"] == 1, out.get("msg")
+    assert [(s["netns"], s["ifname"]) for s in flagged] == [("kpr-rail0", "server0")]
+    assert flagged[0]["kernel"]["rate_bit"] == 20000000 == tc_rate_bit("kpr-rail0", "server0")
+    assert flagged[0]["differs"] and flagged[0]["impaired"]["rate"]["rate"] == "20mbit"
+    assert "1 end(s) impaired by the collection" in " ".join(out["validation"]["summary_lines"])
+    sh("tc -n kpr-rail0 class change dev spine0 parent 1: classid 1:1 htb rate 50mbit ceil 50mbit")
+    out = broken.validate(sample=100)
+    assert out["failed"] and "link rail0~spine0 at rail0/spine0: rate 50000000 bit/s" in out["msg"]
+    assert "server0" not in out["msg"]
 
 
 # ------------------------------------------------------ module glue --

@@ -572,13 +572,13 @@ class Validator:
     """Validation of one host's share of a staged fabric: run() does every part (open, connectivity, ecmp,
     sampled_links, close); tests call the parts."""
 
-    def __init__(self, plan, host="localhost", sample=8, flows=64, timeout=1.0):
+    def __init__(self, plan, host="localhost", sample=8, flows=64, timeout=1.0, state_dir=None):
         for name, value, low in (("sample", sample, 0), ("flows", flows, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise errors.ValidationError(name, "%r: a whole number >= %d" % (value, low))
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 60:
             raise errors.ValidationError("timeout", "%r: seconds, more than 0 and at most 60" % (timeout,))
-        self.plan, self.host = plan, host
+        self.plan, self.host, self.state_dir = plan, host, state_dir
         self.sample, self.flows, self.timeout = sample, flows, float(timeout)
         self.fabric = plan["fabric"]
         self.nodes = plan["nodes"]
@@ -980,9 +980,12 @@ class Validator:
         t0 = time.monotonic()
         local = [l for l in self.plan["links"] if any(e.get("host", "localhost") == self.host for e in l["ends"])]
         picked = sample_links(local, self.sample)
+        impaired = self.impaired_ends()
+        picked += [l for l in local if l not in picked  # the impaired links are always read back
+                   and any((e["netns"], e["ifname"]) in impaired for e in l["ends"])]
         entries = dict((ns["name"], ns) for ns in self.plan["namespaces"])
         read = {}
-        out = {"sampled": [], "ok": True}
+        out = {"sampled": [], "ok": True, "impaired": 0}
         for l in picked:
             for end in l["ends"]:
                 if end.get("host", "localhost") != self.host:
@@ -1006,6 +1009,11 @@ class Validator:
                                                                  _v(want[key]), unit if want[key] is not None else ""))
                 item = {"link": l["id"], "class": l["class"], "node": end["node"], "netns": ns,
                         "ifname": end["ifname"], "plan": want, "kernel": got, "ok": not diffs}
+                rule = impaired.get((ns, end["ifname"]))
+                if rule is not None:  # the collection impaired this end (a sweep point): not the plan, and not a fault
+                    item.update(impaired=rule, ok=True, differs=diffs)
+                    out["impaired"] += 1
+                    diffs = []
                 out["sampled"].append(item)
                 if diffs:
                     out["ok"] = False
@@ -1015,6 +1023,15 @@ class Validator:
         out["ends"] = len(out["sampled"])
         self.elapsed["links"] = round(time.monotonic() - t0, 3)
         return out
+
+    def impaired_ends(self):
+        """{(netns, ifname): rule} of the ends the fabric's state record says the collection impaired here."""
+        from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import impair, stage
+        try:
+            entry = stage.record_store(self.plan["fabric"], self.state_dir).host(self.host)
+        except (IOError, OSError, ValueError):
+            return {}
+        return dict(((e["netns"], e["interface"]), e["rule"]) for e in impair.recorded(entry))
 
     def _read_qdiscs(self, netns):
         session = self.session(netns)
@@ -1166,8 +1183,10 @@ def summary_lines(fabric, data):
                                                                  e["to"], tiers))
     links = data["links"]
     bad = [s for s in links["sampled"] if not s["ok"]]
-    lines.append("links: %d sampled (%d ends): %s" % (
-        links["links"], links["ends"], "rate, delay and MTU as planned" if not bad else "%d end(s) differ" % len(bad)))
+    lines.append("links: %d sampled (%d ends): %s%s" % (
+        links["links"], links["ends"], "rate, delay and MTU as planned" if not bad else "%d end(s) differ" % len(bad),
+        "; %d end(s) impaired by the collection (a sweep point or an impairment task: not the plan, not a fault)"
+        % links["impaired"] if links.get("impaired") else ""))
     for s in bad:
         lines.append("  %s at %s/%s: kernel %s, plan %s" % (s["link"], s["node"], s["ifname"], _brief(s["kernel"]),
                                                             _brief(s["plan"])))
@@ -1181,7 +1200,7 @@ def _brief(d):
     return "%s %s bit/s, delay %s us, mtu %s" % (_v(d["qdisc"]), _v(d["rate_bit"]), _v(d["delay_us"]), _v(d["mtu"]))
 
 
-def validate(plan, host="localhost", sample=8, flows=64, timeout=1.0):
+def validate(plan, host="localhost", sample=8, flows=64, timeout=1.0, state_dir=None):
     """Validate this host's share of a staged fabric.
 
     {"validation": {ok, problems, scope, reachability, mtu, ecmp, links,
@@ -1189,7 +1208,7 @@ def validate(plan, host="localhost", sample=8, flows=64, timeout=1.0):
     failed (only when it failed)}. A fabric not staged here raises
     errors.ModuleError before anything is probed.
     """
-    data = Validator(plan, host, sample=sample, flows=flows, timeout=timeout).run()
+    data = Validator(plan, host, sample=sample, flows=flows, timeout=timeout, state_dir=state_dir).run()
     out = {"validation": data, "failed": not data["ok"]}
     if not data["ok"]:
         out["msg"] = "fabric %s failed validation on %s: %s" % (plan["fabric"], host, "; ".join(data["problems"]))
