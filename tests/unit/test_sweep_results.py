@@ -179,9 +179,25 @@ def test_ratio_ci_against_scipy_when_installed():
 
 
 def test_ratio_ci_without_enough_repeats():
-    assert stats.ratio_ci([12.0], [10.0, 10.1])["low"] is None
-    assert stats.ratio_ci([12.0], [10.0, 10.1])["ratio"] == pytest.approx(12.0 / math.sqrt(10.0 * 10.1))
+    assert stats.ratio_ci([12.0, 12.5], [10.0])["low"] is None  # no baseline variance: no interval
+    assert stats.ratio_ci([12.0], [10.0])["ratio"] == pytest.approx(1.2)
     assert stats.ratio_ci([], [10.0])["ratio"] is None
+
+
+def test_a_point_with_one_repeat_gets_the_pooled_interval():
+    """The textbook interval for one new observation against a sample: se = s_b sqrt(1 + 1/n_b), df = n_b - 1."""
+    base = [10.0, 10.4, 9.7]
+    r = stats.ratio_ci([12.0], base)
+    lb = [math.log(b) for b in base]
+    mean = sum(lb) / 3
+    s_b = math.sqrt(sum((x - mean) ** 2 for x in lb) / 2)
+    t_975_df2 = 4.303  # Student t table, 0.975 quantile, 2 degrees of freedom
+    d, se = math.log(12.0) - mean, s_b * math.sqrt(1 + 1 / 3.0)
+    assert r["method"] == "pooled" and r["df"] == 2
+    assert r["ratio"] == pytest.approx(math.exp(d))
+    assert r["low"] == pytest.approx(math.exp(d - t_975_df2 * se), rel=1e-3)
+    assert r["high"] == pytest.approx(math.exp(d + t_975_df2 * se), rel=1e-3)
+    assert stats.ratio_ci([12.0, 12.4], base)["method"] == "welch"
     same = stats.ratio_ci([12.0, 12.0], [10.0, 10.0])
     assert same["low"] == same["high"] == pytest.approx(1.2)
 

@@ -49,7 +49,8 @@ def fmt_ratio(r, digits=3, pretty=False):
 
     def num(x):
         return "%.*g" % (digits, x)
-    return "%s%s (95%% CI %s%s%s)" % (num(r["ratio"]), times, num(r["low"]), dash, num(r["high"]))
+    pooled = ", 1 repeat: the baseline's spread" if r.get("method") == "pooled" else ""
+    return "%s%s (95%% CI %s%s%s%s)" % (num(r["ratio"]), times, num(r["low"]), dash, num(r["high"]), pooled)
 
 
 def point_name(values_or_labels):

@@ -14,7 +14,12 @@ the baseline's,
 
 Welch's t-interval does not assume equal variances (an impaired point is
 usually noisier than the baseline). It needs at least two repeats on each
-side; with fewer the ratio has no interval (low and high are None). The
+side. A point with one repeat (a sweep that trades repeats for points) gets
+the pooled interval instead: its variance is taken to be the baseline's,
+se = s_b * sqrt(1 + 1/n_b), df = n_b - 1 (method "pooled": an assumption,
+since an impaired point is usually noisier, so the interval is a lower
+bound on the uncertainty). A baseline with fewer than two repeats gives no
+interval (low and high are None). The
 Student t quantile is computed here (regularised incomplete beta, inverted by
 bisection), so no scipy is needed.
 
@@ -34,7 +39,8 @@ import math
 LEVEL = 0.95
 NO_RATIO = {"ratio": None, "low": None, "high": None, "df": None, "n": 0, "n_baseline": 0}
 METHOD = ("Welch's t-interval on log(JCT) of the point's repeats against the baseline's, exponentiated: "
-          "the ratio of geometric means with a 95% confidence interval")
+          "the ratio of geometric means with a 95% confidence interval (a point with one repeat: the baseline's "
+          "variance for it, df = n_b - 1)")
 
 # nccl-tests: busbw = algbw x factor (n ranks)
 BUSBW_FACTORS = {
@@ -147,15 +153,23 @@ def ratio_ci(xs, bs, level=LEVEL):
     mx, vx = _mean_var(lx)
     mb, vb = _mean_var(lb)
     ratio = math.exp(mx - mb)
-    out = {"ratio": ratio, "low": None, "high": None, "df": None, "n": len(xs), "n_baseline": len(bs)}
-    if vx is None or vb is None:
+    out = {"ratio": ratio, "low": None, "high": None, "df": None, "n": len(xs), "n_baseline": len(bs),
+           "method": "welch"}
+    if vb is None:
         return out
-    ex, eb = vx / len(xs), vb / len(bs)
+    if vx is None:  # one repeat at the point: its variance is taken to be the baseline's (pooled, df = n_b - 1)
+        ex, eb = vb, vb / len(bs)
+        df = len(bs) - 1.0
+        out["method"] = "pooled"
+    else:
+        ex, eb = vx / len(xs), vb / len(bs)
+        df = None
     se = math.sqrt(ex + eb)
     if se == 0:
         out.update(low=ratio, high=ratio, df=float("inf"))
         return out
-    df = (ex + eb) ** 2 / (ex ** 2 / (len(xs) - 1) + eb ** 2 / (len(bs) - 1))
+    if df is None:
+        df = (ex + eb) ** 2 / (ex ** 2 / (len(xs) - 1) + eb ** 2 / (len(bs) - 1))
     t = t_quantile(1 - (1 - level) / 2.0, df)
     out.update(low=math.exp(mx - mb - t * se), high=math.exp(mx - mb + t * se), df=df)
     return out
