@@ -44,17 +44,22 @@ def main():
     ap.add_argument("--jct", type=float, default=30.0, help="the workload's JCT to aim at, seconds")
     ap.add_argument("--points", type=int, default=3, choices=range(1, len(RATES) + 1))
     ap.add_argument("--lab", action="store_true", help="the target is a lab VM (over SSH), as make demo runs")
+    ap.add_argument("--records", metavar="DIR", help="only read the records of an earlier run in DIR")
     args = ap.parse_args()
     where = "lab" if args.lab else "local"
-    out = tempfile.mkdtemp(prefix="aifabric-bench-overhead-")
-    sweep = spec(args.jct, args.points, out)
-    env = dict(os.environ, DEMO_OUTPUT=out, DEMO_SWEEP=json.dumps(sweep))
-    argv = [os.path.join(REPO, "tools", "demo")] + ([] if args.lab else ["--local"])
-    t0 = time.time()
-    res = subprocess.run(argv, cwd=REPO, env=env, check=False)
-    wall = time.time() - t0
-    if res.returncode != 0:
-        sys.exit("bench_sweep_overhead: %s failed (%d)" % (" ".join(argv), res.returncode))
+    wall = None
+    if args.records:
+        out = args.records
+    else:
+        out = tempfile.mkdtemp(prefix="aifabric-bench-overhead-")
+        sweep = spec(args.jct, args.points, out)
+        env = dict(os.environ, DEMO_OUTPUT=out, DEMO_SWEEP=json.dumps(sweep))
+        argv = [os.path.join(REPO, "tools", "demo")] + ([] if args.lab else ["--local"])
+        t0 = time.time()
+        res = subprocess.run(argv, cwd=REPO, env=env, check=False)
+        wall = round(time.time() - t0, 1)
+        if res.returncode != 0:
+            sys.exit("bench_sweep_overhead: %s failed (%d)" % (" ".join(argv), res.returncode))
     rows = []
     with open(os.path.join(out, "records.jsonl")) as f:
         for line in f:
@@ -63,11 +68,11 @@ def main():
             if rec["kind"] != "point" or not jcts:
                 continue
             overhead = rec["duration_s"] - sum(jcts)
-            rows.append({"point": rec["point"]["labels"], "duration_s": round(rec["duration_s"], 3),
+            rows.append({"point": " ".join("%s=%s" % kv for kv in sorted(rec["labels"].items())), "duration_s": round(rec["duration_s"], 3),
                          "jct_s": round(sum(jcts), 3), "overhead_s": round(overhead, 3),
                          "overhead_share": round(overhead / rec["duration_s"], 4)})
     result = {"where": where, "kernel": os.uname()[2], "target_jct_s": args.jct, "points": rows,
-              "load_after": os.getloadavg(), "wall_s": round(wall, 1),
+              "load_after": os.getloadavg(), "wall_s": wall, "run_dir": out,
               "overhead_share_max": max(r["overhead_share"] for r in rows)}
     path = os.path.join(REPO, "tests", "output", "bench_sweep_overhead-%s.json" % where)
     os.makedirs(os.path.dirname(path), exist_ok=True)

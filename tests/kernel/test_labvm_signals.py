@@ -13,6 +13,7 @@ bounded wait. Whatever survives is killed in `finally`.
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -142,6 +143,70 @@ def test_labvm_leaves_no_vm_behind(kernel, case):
         assert rc == want_rc, "labvm ended with %r, expected %r%s" % (rc, want_rc, detail())
         wait_for(lambda: not alive(marker), 15, "end of every process of the labvm run after %s" % case, detail)
     finally:
+        kill_marked(marker)
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def test_labvm_ssh_reaches_the_guest_on_loopback_only(kernel, tmp_path):
+    """--ssh: root logs in with the key (host key checked), and the guest reaches nothing of the host's."""
+    marker = uuid.uuid4().hex
+    env = dict(os.environ, **{MARK: marker})
+    env.setdefault("LABVM_ACCEL", "tcg")
+    key, known = str(tmp_path / "id"), str(tmp_path / "known_hosts")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+    # a listener on the host's loopback, which the restricted guest must not reach
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = None
+
+    def detail():
+        log.seek(0)
+        return "\nlabvm output:\n%s" % log.read()[-3000:]
+    try:
+        proc = subprocess.Popen([LABVM, "--kernel", kernel, "--ssh", "127.0.0.1:%d" % port, "--ssh-key", key + ".pub",
+                                 "--ssh-known-hosts", known, "run", "--", "sleep", "600"],
+                                cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+        def ready():
+            log.seek(0)
+            return "ssh ready on 127.0.0.1:%d" % port in log.read() or proc.poll() is not None
+        wait_for(ready, 180, "ssh ready line", detail)
+        assert proc.poll() is None, detail()
+        ssh = ["ssh", "-i", key, "-p", str(port), "-o", "UserKnownHostsFile=" + known, "-o", "BatchMode=yes",
+               "-o", "StrictHostKeyChecking=yes", "root@127.0.0.1"]
+        # 10.0.2.2 is the host as qemu's user-mode network shows it; restrict=on must refuse the connection
+        out = subprocess.run(ssh + ["uname -r; id -u; python3 -c 'import socket; s = socket.socket(); "
+                                    "s.settimeout(5); print(s.connect_ex((\"10.0.2.2\", %d)))'"
+                                    % listener.getsockname()[1]],
+                             capture_output=True, text=True, timeout=120, check=False)
+        assert out.returncode == 0, out.stderr + detail()
+        lines = out.stdout.split()
+        assert lines[0].endswith("-amd64") and lines[0] != os.uname()[2] and lines[1] == "0", out.stdout
+        assert lines[-1] != "0", "the guest reached a listener on the host: %s" % out.stdout  # restrict=on
+        listener.settimeout(0.5)
+        with pytest.raises(socket.timeout):
+            listener.accept()
+        # a wrong key is refused
+        other = str(tmp_path / "other")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other], check=True)
+        bad = subprocess.run(["ssh", "-i", other] + ssh[3:] + ["true"], capture_output=True, text=True, timeout=60,
+                             check=False)
+        assert bad.returncode == 255 and "Permission denied" in bad.stderr, bad.stderr
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        wait_for(lambda: not alive(marker), 15, "end of every process of the labvm run", detail)
+    finally:
+        listener.close()
         kill_marked(marker)
         if proc is not None and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
