@@ -79,7 +79,11 @@ def axis_plots(spec, summary):
         groups = {}
         for p in points:
             groups.setdefault(tuple(p["labels"][o["name"]] for o in others), []).append(p)
-        for i, (combo, pts) in enumerate(sorted(groups.items())):
+        ranks = [[outputs_label(v) for v in o["values"]] for o in others]  # the legend in the axes' own order
+
+        def rank(item):
+            return tuple(r.index(c) if c in r else len(r) for r, c in zip(ranks, item[0]))
+        for i, (combo, pts) in enumerate(sorted(groups.items(), key=rank)):
             if numeric:
                 pts = sorted(pts, key=lambda p: p["numeric"][name])
                 xs = [p["numeric"][name] for p in pts]
@@ -117,7 +121,8 @@ def axis_plots(spec, summary):
         fig.tight_layout()
         out.append({"title": "JCT ratio against %s" % name, "png": _png(fig),
                     "caption": "Each point is the ratio of geometric mean JCTs to the baseline; bars are the 95%% "
-                               "Welch CI. The dashed line is the %g\u00d7 target." % summary["target"]})
+                               "CI (Welch's; at a point with one repeat, the baseline's spread for it). The dashed "
+                               "line is the %g\u00d7 target." % summary["target"]})
     return out
 
 
