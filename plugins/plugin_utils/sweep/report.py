@@ -80,10 +80,9 @@ def axis_plots(spec, summary):
         for p in points:
             groups.setdefault(tuple(p["labels"][o["name"]] for o in others), []).append(p)
         ranks = [[outputs_label(v) for v in o["values"]] for o in others]  # the legend in the axes' own order
-
-        def rank(item):
-            return tuple(r.index(c) if c in r else len(r) for r, c in zip(ranks, item[0]))
-        for i, (combo, pts) in enumerate(sorted(groups.items(), key=rank)):
+        place = dict((combo, tuple(r.index(c) if c in r else len(r) for r, c in zip(ranks, combo))) for combo in groups)
+        for i, combo in enumerate(sorted(groups, key=place.get)):
+            pts = groups[combo]
             if numeric:
                 pts = sorted(pts, key=lambda p: p["numeric"][name])
                 xs = [p["numeric"][name] for p in pts]
