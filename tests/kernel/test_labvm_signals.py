@@ -98,6 +98,12 @@ def kill_marked(marker, timeout=20):
         time.sleep(0.2)
 
 
+def run_dirs():
+    """labvm's run directories (tempfile.TemporaryDirectory(prefix="labvm-")) that exist now."""
+    tmp = tempfile.gettempdir()
+    return set(n for n in os.listdir(tmp) if n.startswith("labvm-") and os.path.isdir(os.path.join(tmp, n)))
+
+
 @pytest.fixture(scope="module")
 def kernel():
     res = subprocess.run([LABVM, "--kernel", "bookworm", "fetch"], capture_output=True, text=True, check=False)
@@ -121,6 +127,7 @@ def test_labvm_leaves_no_vm_behind(kernel, case):
     env.setdefault("LABVM_ACCEL", "tcg")  # no KVM probe boot: signal the VM that runs the command
     log = tempfile.TemporaryFile(mode="w+")
     proc = None
+    dirs_before = run_dirs()
 
     def detail():
         log.seek(0)
@@ -142,6 +149,9 @@ def test_labvm_leaves_no_vm_behind(kernel, case):
             rc = proc.wait(timeout=max(1, 30 + 30 - (time.monotonic() - started)))
         assert rc == want_rc, "labvm ended with %r, expected %r%s" % (rc, want_rc, detail())
         wait_for(lambda: not alive(marker), 15, "end of every process of the labvm run after %s" % case, detail)
+        # and its run directory went with it (after SIGKILL the watchdog removes it)
+        wait_for(lambda: not (run_dirs() - dirs_before), 15, "removal of labvm's run directory after %s" % case,
+                 lambda: " %s" % sorted(run_dirs() - dirs_before))
     finally:
         kill_marked(marker)
         if proc is not None and proc.poll() is None:
