@@ -1,6 +1,7 @@
 """Test helpers: the collection on sys.path, throwaway namespaces, iproute2 oracles."""
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -89,8 +90,73 @@ def processes_named(comm):
     return found
 
 
+def session_members(sid):
+    """Live processes of session sid (from /proc/<pid>/stat: state, ppid, pgrp, session)."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
+            out.append(int(pid))
+    return out
+
+
+class ModuleExit(Exception):
+    """What exit_json/fail_json of FakeModule raise; args[0] is the result (with failed)."""
+
+
+class FakeModule:
+    """What a module's run_module needs of AnsibleModule: params with the argspec's defaults, exit_json, fail_json."""
+
+    check_mode, _diff = False, False
+
+    def __init__(self, argument_spec, **params):
+        self.params = dict((k, v.get("default")) for k, v in argument_spec.items())
+        self.params.update(params)
+
+    def exit_json(self, **kw):
+        raise ModuleExit(dict(kw, failed=False))
+
+    def fail_json(self, **kw):
+        raise ModuleExit(dict(kw, failed=True))
+
+    def warn(self, text):
+        pass
+
+
+def run_module(run, argument_spec, **params):
+    """A module's result (failed or not) from its run_module(module) on these parameters, in this process."""
+    try:
+        run(FakeModule(argument_spec, **params))
+    except ModuleExit as e:
+        return e.args[0]
+    raise AssertionError("run_module returned without exit_json or fail_json")
+
+
 def tc_json(netns, *args):
     return json.loads(sh("tc -n %s -j %s" % (netns, " ".join(args))).stdout or "[]")
+
+
+TC_RATE_UNITS = {"bit": 1, "kbit": 10**3, "mbit": 10**6, "gbit": 10**9, "tbit": 10**12}
+
+
+def tc_rate_bit(ns, dev):
+    """The rate tc reports for the interface's rate qdisc in bit/s (None: not shaped): tbf from `tc -j qdisc`
+    (bytes/s), htb's class 1:1 from the text of `tc class show` (tc 6.1 prints no JSON for htb classes)."""
+    for q in tc_json(ns, "qdisc show dev", dev):
+        if q.get("root") and q["kind"] == "tbf":
+            return q["options"]["rate"] * 8
+        if q.get("root") and q["kind"] == "htb":
+            text = sh("tc -n %s class show dev %s classid 1:1" % (ns, dev)).stdout
+            m = re.search(r" rate (\d+(?:\.\d+)?)([KMGT]?bit) ", text)
+            assert m, text
+            return int(round(float(m.group(1)) * TC_RATE_UNITS[m.group(2).lower()]))
+    return None
 
 
 def ip_json(netns, *args):

@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from netlab import processes_named, sh, wait_until
+from netlab import processes_named, sh, tc_rate_bit, wait_until
 from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import expiry, gather, resource, stage
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, ttl
 from ansible_collections.aifabric.emulation.plugins.module_utils.netlink import netns
@@ -29,7 +29,6 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="kernel tests need roo
 
 HAS_NETEM = core.netem_available()
 TTL = 3.0
-UNITS = {"bit": 1, "Kbit": 10 ** 3, "Mbit": 10 ** 6, "Gbit": 10 ** 9}
 
 
 def watchdogs():
@@ -93,7 +92,7 @@ class Fab:
         return sorted(out)
 
     def rates(self):
-        return dict((end, rate_of(*end)) for end in self.ends())
+        return dict((end, tc_rate_bit(*end)) for end in self.ends())
 
 
 @pytest.fixture
@@ -113,19 +112,6 @@ def fab(tmp_path, monkeypatch):
         left = netns.names(f.name + "-")
         if left:
             netns.delete(left)
-
-
-def rate_of(ns, dev):
-    """The end's shaped rate in bit/s from tc (None: not shaped): htb's class 1:1, or tbf at the root."""
-    roots = [q for q in json.loads(sh("tc -n %s -j qdisc show dev %s" % (ns, dev)).stdout) if q.get("root")]
-    if not roots or roots[0]["kind"] not in ("htb", "tbf"):
-        return None
-    if roots[0]["kind"] == "tbf":
-        return roots[0]["options"]["rate"] * 8
-    text = sh("tc -n %s class show dev %s classid 1:1" % (ns, dev)).stdout
-    m = re.search(r" rate (\d+)(bit|Kbit|Mbit|Gbit) ", text)
-    assert m, text
-    return int(m.group(1)) * UNITS[m.group(2)]
 
 
 def file_json(path):
@@ -278,7 +264,7 @@ def test_heartbeat_extends_the_deadline_in_the_same_watchdog_and_teardown_disarm
     assert beat["ttl"]["deadline"] != first["ttl"]["deadline"]
     assert int(ttl.read_runner(target)["pid"]) == pid and watchdogs() >= {pid}  # one process per fabric and host
     wait_until(lambda: time.monotonic() > rec["deadline_mono"] + 0.5, TTL, "the first deadline to pass")
-    assert rate_of(fab.ns("spine1"), "rail1") == 15 * 10 ** 6 and file_json(target.fired_path) is None
+    assert tc_rate_bit(fab.ns("spine1"), "rail1") == 15 * 10 ** 6 and file_json(target.fired_path) is None
     kept = fab.run(impairments=selected)  # no ttl: the armed one is kept
     assert kept["ttl"]["action"] == "kept" and not kept["changed"]
     gone = fab.run(name=fab.name, topology=None, state="absent")
@@ -298,7 +284,7 @@ def test_clearing_the_impairments_disarms(fab):
     res = fab.run(impairments=[], ttl=30)  # nothing impaired: nothing to revert, whatever ttl says
     assert res["changed"] and res["ttl"] == {"action": "disarmed", "ttl": "30s"}
     wait_until(lambda: pid not in watchdogs(), 15, "the watchdog to stop")
-    assert ttl.read_record(fab.target()) is None and rate_of(fab.ns("rail0"), "spine0") == 200 * 10 ** 6
+    assert ttl.read_record(fab.target()) is None and tc_rate_bit(fab.ns("rail0"), "spine0") == 200 * 10 ** 6
 
 
 def test_a_refused_step_rolls_back_and_disarms_the_ttl_it_armed(fab, monkeypatch):

@@ -13,13 +13,12 @@ reads them independently of the collection's netlink code.
 """
 import json
 import os
-import re
 import subprocess
 import time
 
 import pytest
 
-from netlab import REPO, sh
+from netlab import REPO, sh, tc_rate_bit
 from ansible_collections.aifabric.emulation.plugins.module_utils import errors
 from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import compile as compiler
 from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import probe, resource, stage
@@ -93,23 +92,6 @@ def ip_j(ns, *args):
 
 def rx_packets(ns, dev):
     return ip_j(ns, "-s", "link", "show", "dev", dev)[0]["stats64"]["rx"]["packets"]
-
-
-UNITS = {"bit": 1, "kbit": 10**3, "mbit": 10**6, "gbit": 10**9, "tbit": 10**12}
-
-
-def tc_rate_bit(ns, dev):
-    """The rate tc reports for the interface's rate qdisc: tbf from `tc -j qdisc` (bytes/s), htb from the text of
-    `tc class show` (tc 6.1 prints no JSON for htb classes)."""
-    for q in json.loads(sh("tc -n %s -j qdisc show dev %s" % (ns, dev)).stdout or "[]"):
-        if q.get("root") and q["kind"] == "tbf":
-            return q["options"]["rate"] * 8
-        if q.get("root") and q["kind"] == "htb":
-            text = sh("tc -n %s class show dev %s classid 1:1" % (ns, dev)).stdout
-            m = re.search(r" rate (\d+(?:\.\d+)?)([KMGT]?bit) ", text)
-            assert m, text
-            return int(round(float(m.group(1)) * UNITS[m.group(2).lower()]))
-    return None
 
 
 def assert_all_ok(v):

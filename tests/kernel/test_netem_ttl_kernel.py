@@ -22,8 +22,9 @@ import time
 
 import pytest
 
-from netlab import COLLECTIONS, REPO, processes_named, sh, tc_json, wait_until
+from netlab import COLLECTIONS, REPO, processes_named, run_module, sh, tc_json, wait_until
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, model, resource, schedule, ttl
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem.argspec import ARGUMENT_SPEC
 
 sys.path.insert(0, os.path.join(REPO, "tools"))
 import bench_schedule as bench  # noqa: E402
@@ -263,24 +264,8 @@ def test_the_timer_s_fire_command_works_from_a_fresh_process(pair, state):
     assert pid not in watchdogs() and fired(target)["outcome"].startswith("nothing to revert")
 
 
-class Exit(Exception):
-    pass
-
-
-class Module:
-    check_mode, _diff = False, False
-
-    def __init__(self, **params):
-        self.params = dict(interface=None, netns=None, direction="egress", rules=None, state="merged",
-                           allow_management=False, ttl=None, ttl_required=False, schedule=None, config=None,
-                           running_config=None)
-        self.params.update(params)
-
-    def exit_json(self, **kw):
-        raise Exit(dict(kw, failed=False))
-
-    def fail_json(self, **kw):
-        raise Exit(dict(kw, failed=True))
+def module(**params):
+    return run_module(resource.run_module, ARGUMENT_SPEC, **params)
 
 
 def test_bad_input_through_the_module_arms_and_applies_nothing(pair, state):
@@ -295,10 +280,7 @@ def test_bad_input_through_the_module_arms_and_applies_nothing(pair, state):
     ]
     before = watchdogs()
     for extra, field, words in cases:
-        module = Module(interface=pair.dev_a, netns=pair.a, rules=[{"delay": "5ms"}], **extra)
-        with pytest.raises(Exit) as res:
-            resource.run_module(module)
-        out = res.value.args[0]
+        out = module(interface=pair.dev_a, netns=pair.a, rules=[{"delay": "5ms"}], **extra)
         assert out["failed"] and out["param"] == field and words in out["msg"], out
     assert watchdogs() == before
     assert not os.path.exists(ttl.ttl_dir()) or not [n for n in os.listdir(ttl.ttl_dir()) if n.endswith(".json")]
@@ -310,9 +292,6 @@ def test_a_kernel_refusal_undoes_a_fresh_arm(pair, state):
     if core.netem_available():
         pytest.skip("this kernel has sch_netem; the lab tier covers refusals there")
     before = watchdogs()
-    module = Module(interface=pair.dev_a, netns=pair.a, rules=[{"delay": "5ms"}], ttl="1m")
-    with pytest.raises(Exit) as res:
-        resource.run_module(module)
-    out = res.value.args[0]
+    out = module(interface=pair.dev_a, netns=pair.a, rules=[{"delay": "5ms"}], ttl="1m")
     assert out["failed"] and "sch_netem" in out["msg"], out
     assert watchdogs() == before and ttl.read_record(ttl.Target(pair.a, pair.dev_a, "egress")) is None

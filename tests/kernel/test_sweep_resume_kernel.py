@@ -39,7 +39,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from netlab import REPO, assert_no_deprecation, processes_named, sh, tc_json, wait_until
+from netlab import REPO, assert_no_deprecation, processes_named, session_members, sh, tc_rate_bit, wait_until
 from ansible_collections.aifabric.emulation.plugins.module_utils.fabric import expiry
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import ttl
 
@@ -51,7 +51,6 @@ MBIT = {"1gbit": 1000, "200mbit": 200, "40mbit": 40}
 PLAYBOOK = os.path.join(REPO, "tests", "kernel", "playbooks", "sweep_rate.yml")
 TASK = "TASK [aifabric.emulation.sweep : %s]"
 WORKLOAD, IMPAIR, RESTORE = TASK % "Run the workload", TASK % "Impair the fabric's links", TASK % "Restore the links"
-UNITS = {"bit": 1, "Kbit": 10 ** 3, "Mbit": 10 ** 6, "Gbit": 10 ** 9}
 POLL_S = 0.2  # the revert oracle's poll interval
 
 
@@ -74,19 +73,6 @@ def namespaces(fabric):
         if os.path.isdir("/run/netns") else []
 
 
-def rate_of(ns, dev):
-    """The end's shaped rate in bit/s (None: not shaped): htb's class 1:1 (tc prints it as text), or tbf."""
-    roots = [q for q in tc_json(ns, "qdisc show dev", dev) if q.get("root")]
-    if not roots or roots[0]["kind"] not in ("htb", "tbf"):
-        return None
-    if roots[0]["kind"] == "tbf":
-        return roots[0]["options"]["rate"] * 8
-    text = sh("tc -n %s class show dev %s classid 1:1" % (ns, dev)).stdout
-    m = re.search(r" rate (\d+)(bit|Kbit|Mbit|Gbit) ", text)
-    assert m, text
-    return int(m.group(1)) * UNITS[m.group(2)]
-
-
 def fabric_ends(fabric):
     """Every link end of the fabric: (namespace, interface) of each veth outside the management network."""
     out = []
@@ -106,23 +92,7 @@ def rail0_ends(fabric):
 
 
 def rates(ends):
-    return dict((end, rate_of(*end)) for end in ends)
-
-
-def session_members(sid):
-    """Live processes of session sid (from /proc/<pid>/stat)."""
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
-            out.append(int(pid))
-    return out
+    return dict((end, tc_rate_bit(*end)) for end in ends)
 
 
 def in_namespaces(names):
@@ -296,7 +266,7 @@ def test_kill_9_mid_sweep_the_hosts_revert_within_the_ttl_and_the_resume_complet
         if RESTORE in text:
             raise AssertionError("the sweep reached the restore before the test could kill it:\n" + text[-3000:])
         if len(lines) >= 2 and text.count(WORKLOAD) >= len(lines) + 1 and in_namespaces(namespaces(run.fabric)):
-            seen = rate_of(*rail0_ends(run.fabric)[0])
+            seen = tc_rate_bit(*rail0_ends(run.fabric)[0])
             return seen if seen != base[rail0_ends(run.fabric)[0]] else None
         return None
     impaired = wait_until(next_point_running, 120, lambda: "a point recorded and the next one's workload running:\n"

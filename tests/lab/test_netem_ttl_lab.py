@@ -26,8 +26,10 @@ import time
 
 import pytest
 
-from netlab import Pair, REPO, assert_no_deprecation, kernel_has_netem, processes_named, sh, tc_json, wait_until
+from netlab import (Pair, REPO, assert_no_deprecation, kernel_has_netem, processes_named, run_module,
+                    session_members, sh, tc_json, wait_until)
 from ansible_collections.aifabric.emulation.plugins.module_utils.netem import core, resource, ttl
+from ansible_collections.aifabric.emulation.plugins.module_utils.netem.argspec import ARGUMENT_SPEC
 
 sys.path.insert(0, os.path.join(REPO, "tools"))
 import bench_schedule as bench  # noqa: E402
@@ -39,53 +41,13 @@ FLAP = {"type": "flap", "mode": "loss", "down": "1s", "every": "2s", "count": 3}
 RAMP = {"type": "ramp", "parameter": "delay", "start": "10ms", "end": "50ms", "duration": "4s", "steps": 8}
 
 
-class Exit(Exception):
-    pass
-
-
-class Module:
-    """What run_module needs of AnsibleModule: params (with the argspec's defaults), exit_json, fail_json."""
-
-    check_mode, _diff = False, False
-
-    def __init__(self, **params):
-        self.params = dict(interface=None, netns=None, direction="egress", rules=None, state="merged",
-                           allow_management=False, ttl=None, ttl_required=False, schedule=None, config=None,
-                           running_config=None)
-        self.params.update(params)
-
-    def exit_json(self, **kw):
-        raise Exit(dict(kw, failed=False))
-
-    def fail_json(self, **kw):
-        raise Exit(dict(kw, failed=True))
-
-
 def module(**params):
     """Run the netem module's code on these parameters; its result (failed or not)."""
-    with pytest.raises(Exit) as res:
-        resource.run_module(Module(**params))
-    return res.value.args[0]
+    return run_module(resource.run_module, ARGUMENT_SPEC, **params)
 
 
 def watchdogs():
     return processes_named(ttl.COMM)
-
-
-def session_members(sid):
-    """Live processes of session sid (from /proc/<pid>/stat: state, ppid, pgrp, session)."""
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
-            out.append(int(pid))
-    return out
 
 
 def fs_type(path):
