@@ -14,8 +14,9 @@ is left. The environment also names the owner (AIFABRIC_WORKLOAD_OWNER, the
 module process's pid and start time): a module killed outright (a controller
 killed with SIGKILL) cannot clean up, so every job first kills the marked
 processes whose owner is gone (orphans()), and a resumed sweep never runs
-next to a dead run's ranks. Each process's end is timed by a thread blocked in wait(), so the
-job's wall time is that of the last process, not of a polling loop.
+next to a dead run's ranks. Each process's end is timed by a thread blocked
+in wait(), so the job's wall time is that of the last process, not of a
+polling loop.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -77,7 +78,8 @@ def orphans(proc_root="/proc"):
 
 def kill_orphans(proc_root="/proc"):
     """SIGKILL the orphans (a dead run's ranks); a warning naming them, or None."""
-    hit = [_comm(pid) or str(pid) for pid in orphans(proc_root) if _signal(pid, signal.SIGKILL)]
+    named = [(pid, _comm(pid) or str(pid)) for pid in orphans(proc_root)]  # named first: a killed orphan is reaped
+    hit = [name for pid, name in named if _signal(pid, signal.SIGKILL)]
     if not hit:
         return None
     return "killed %d processes left by a workload whose module was killed (a controller killed outright?): %s" % (
